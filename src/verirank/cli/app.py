@@ -1,0 +1,119 @@
+"""``verirank index | search | info``; other commands register themselves from sibling modules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from verirank.errors import VerirankError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Retrieval that does not silently return the wrong match.")
+console = Console(stderr=True)
+out = Console()
+
+IndexOpt = Annotated[Path, typer.Option("--index", "-i", help="Index directory.")]
+RuntimeOpt = Annotated[str, typer.Option("--runtime", help="Encoder runtime: torch (fp32) or onnx (int8).")]
+
+
+def fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console)
+
+
+@app.command()
+def index(
+    source: Annotated[Path, typer.Argument(help="corpus.jsonl[.gz] (BEIR), .jsonl or .txt file, or a BEIR folder.")],
+    index_dir: IndexOpt,
+    runtime: RuntimeOpt = "torch",
+    batch_size: Annotated[int, typer.Option(help="Texts per encoder batch.")] = 64,
+    chunk: Annotated[int, typer.Option(help="Documents per atomic commit.")] = 5000,
+    upsert: Annotated[bool, typer.Option(help="Replace documents whose id is already indexed.")] = False,
+    limit: Annotated[Optional[int], typer.Option(help="Index only the first N documents.")] = None,
+) -> None:
+    """Encode a corpus and add it to an index (created if missing)."""
+    from verirank.corpus import read_documents
+    from verirank.pipeline import Pipeline
+
+    try:
+        docs = list(islice(read_documents(source), limit))
+        pipe = Pipeline.default(index_dir, runtime=runtime, autocommit=False)
+        started = time.perf_counter()
+        with progress() as bar:
+            task = bar.add_task("indexing", total=len(docs), rate="")
+            for lo in range(0, len(docs), chunk):
+                part = docs[lo : lo + chunk]
+                for blo in range(0, len(part), batch_size * 4):
+                    pipe.add(part[blo : blo + batch_size * 4], batch_size=batch_size, overwrite=upsert)
+                    done = lo + blo + len(part[blo : blo + batch_size * 4])
+                    bar.update(task, completed=done, rate=f"{done / (time.perf_counter() - started):.0f} docs/s")
+                pipe.index.commit()
+        elapsed = time.perf_counter() - started
+        info = pipe.info()
+    except VerirankError as exc:
+        fail(exc)
+        return
+    console.print(
+        f"indexed {len(docs)} documents in {elapsed:.1f}s ({len(docs) / max(elapsed, 1e-9):.0f} docs/s, {runtime}); "
+        f"index now holds {info.count}, {info.bytes_per_document or 0:.0f} bytes/doc on disk"
+        + (f"; {info.truncated_documents} truncated to the encoder window" if info.truncated_documents else "")
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Query text.")],
+    index_dir: IndexOpt,
+    k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
+    level: Annotated[str, typer.Option(help="Verification level: off|light|full|strict.")] = "off",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    runtime: RuntimeOpt = "torch",
+) -> None:
+    """Search an index."""
+    from verirank.pipeline import Pipeline
+
+    try:
+        pipe = Pipeline.open(index_dir, runtime=runtime)
+        hits = pipe.search(query, k=k, level=level)
+    except VerirankError as exc:
+        fail(exc)
+        return
+    if as_json:
+        for hit in hits:
+            sys.stdout.write(hit.model_dump_json() + "\n")
+        return
+    table = Table(title=f"{query!r} (level={level})")
+    for col in ("rank", "id", "score", "verdict", "text"):
+        table.add_column(col)
+    for hit in hits:
+        verdict = f"{hit.decision.value} p={hit.p_match:.2f}" if hit.decision else "-"
+        table.add_row(str(hit.rank + 1), hit.id, f"{hit.score:.3f}", verdict, hit.text[:100])
+    out.print(table)
+
+
+@app.command()
+def info(index_dir: IndexOpt) -> None:
+    """Describe an index: count, models, sizes."""
+    from verirank.index.embedded import EmbeddedIndex
+
+    try:
+        described = EmbeddedIndex.open(index_dir).info()
+    except VerirankError as exc:
+        fail(exc)
+        return
+    out.print_json(json.dumps(described.model_dump()))
+

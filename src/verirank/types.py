@@ -1,0 +1,154 @@
+"""Typed values crossing verirank's public surface (no tensors, no dicts)."""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Decision(str, Enum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    ABSTAIN = "abstain"
+
+
+class Level(str, Enum):
+    """How much stage-2 verification a search pays for."""
+
+    OFF = "off"  # stage 1 only
+    LIGHT = "light"  # verify the top few candidates
+    FULL = "full"  # verify every candidate
+    STRICT = "strict"  # full, low false-accept operating point, abstains dropped
+
+
+class Mode(str, Enum):
+    """What the verifier is asked: does the candidate answer, or state the same thing."""
+
+    RELEVANCE = "relevance"
+    IDENTITY = "identity"
+
+
+class Category(str, Enum):
+    """Structural near-miss categories (plus ``match`` for no near-miss found)."""
+
+    NEGATION = "negation"
+    ROLE_REVERSAL = "role_reversal"
+    SPATIAL = "spatial"
+    BINDING = "binding"
+    COMPARATIVE = "comparative"
+    NUMERIC = "numeric"
+    EXCLUSION = "exclusion"
+    MATCH = "match"
+
+    @classmethod
+    def near_misses(cls) -> list[Category]:
+        return [c for c in cls if c is not cls.MATCH]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Document(_Frozen):
+    """A document to index: an id, its text and free-form JSON metadata."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, value: str) -> str:
+        if not value or not value.strip():
+            raise ValueError("document id is empty; give every document a non-empty id")
+        return value
+
+
+class Span(_Frozen):
+    """A character span ``[start, end)`` in a text, with the text it covers."""
+
+    start: int
+    end: int
+    text: str
+
+
+class Reason(_Frozen):
+    """Why the verifier decided: the likeliest near-miss category and the aligned spans."""
+
+    category: Category
+    confidence: float = Field(ge=0.0, le=1.0)
+    query_span: Span | None = None
+    candidate_span: Span | None = None
+    note: str = ""
+
+
+class Verdict(_Frozen):
+    """Stage-2 verdict for one (query, candidate) pair."""
+
+    candidate: str
+    p_match: float = Field(ge=0.0, le=1.0)
+    decision: Decision
+    reasons: list[Reason] = Field(default_factory=list)
+    mode: Mode = Mode.RELEVANCE
+
+    @model_validator(mode="after")
+    def _reject_has_reason(self) -> Verdict:
+        if self.decision is Decision.REJECT and not self.reasons:
+            raise ValueError("a reject verdict must carry at least one Reason")
+        return self
+
+
+class SearchHit(_Frozen):
+    """One search result: stage-1 recall, plus the stage-2 verdict when verified."""
+
+    id: str
+    text: str
+    score: float  # final ranking score (stage-1 cosine when not verified)
+    stage1_score: float
+    rank: int
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    verified: bool = False
+    p_match: float | None = None
+    decision: Decision | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+
+    @field_validator("score", "stage1_score")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"score must be finite, got {value}")
+        return value
+
+
+class IndexInfo(_Frozen):
+    """What an index holds and which models produced it."""
+
+    backend: str
+    path: str | None
+    count: int
+    dim: int
+    encoder_id: str
+    token_head_id: str
+    token_dim: int
+    token_dtype: str
+    ann: str
+    bytes_on_disk: int | None = None
+    bytes_per_document: float | None = None
+    truncated_documents: int = 0
+
+
+__all__ = [
+    "Category",
+    "Decision",
+    "Document",
+    "IndexInfo",
+    "Level",
+    "Mode",
+    "Reason",
+    "SearchHit",
+    "Span",
+    "Verdict",
+]
