@@ -14,7 +14,7 @@ from verirank.encoders import Encoder, load_encoder
 from verirank.encoders.base import check_texts
 from verirank.errors import ConfigError, InputError
 from verirank.index.base import IndexSpec, VectorIndex
-from verirank.index.embedded import EmbeddedIndex
+from verirank.index.factory import create_index, index_exists, open_index
 from verirank.tokenhead import IdentityHead, TokenHead
 from verirank.types import Document, Level, SearchHit
 
@@ -76,20 +76,23 @@ class Pipeline:
         *,
         runtime: str = "torch",
         encoder: Encoder | None = None,
+        backend: str | None = None,
         **index_options: Any,
     ) -> Pipeline:
-        """Shipped encoder over an embedded index: in memory, or at ``index_dir`` (opened if it exists)."""
+        """Shipped encoder over an index: in memory, or at ``index_dir`` (a directory, or a
+        ``postgresql://`` DSN); an existing index there is opened."""
         encoder = encoder or load_encoder(runtime)
         head = IdentityHead(encoder.dim)
-        if index_dir is not None and Path(index_dir, "manifest.json").exists():
-            return cls(encoder, EmbeddedIndex.open(index_dir, **index_options), head)
+        if index_exists(index_dir, backend):
+            return cls(encoder, open_index(index_dir, backend, **index_options), head)  # type: ignore[arg-type]
         spec = IndexSpec(encoder.encoder_id, encoder.space, encoder.dim, head.head_id, head.dim)
-        return cls(encoder, EmbeddedIndex.create(spec, index_dir, **index_options), head)
+        return cls(encoder, create_index(spec, index_dir, backend, **index_options), head)
 
     @classmethod
-    def open(cls, index_dir: str | Path, *, runtime: str = "torch", encoder: Encoder | None = None) -> Pipeline:
-        """Reopen a persisted index with the encoder (and token head) it was built with."""
-        index = EmbeddedIndex.open(index_dir)
+    def open(cls, index_dir: str | Path, *, runtime: str = "torch", encoder: Encoder | None = None,
+             backend: str | None = None, **index_options: Any) -> Pipeline:
+        """Reopen a persisted index (directory or ``postgresql://`` DSN) with its encoder and token head."""
+        index = open_index(index_dir, backend, **index_options)
         encoder = encoder or load_encoder(runtime)
         return cls(encoder, index, IdentityHead(encoder.dim))
 

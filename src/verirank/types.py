@@ -123,6 +123,22 @@ class SearchHit(_Frozen):
         return value
 
 
+class NearMissPair(_Frozen):
+    """An (anchor, text) pair with a label: 1 = states the same (paraphrase), 0 = near-miss.
+
+    ``anchor_span`` / ``text_span`` mark what was changed (character offsets), when known.
+    """
+
+    anchor: str
+    text: str
+    label: int = Field(ge=0, le=1)
+    category: Category  # the near-miss category; for positives, the category it was paired with
+    anchor_span: Span | None = None
+    text_span: Span | None = None
+    source: str = ""  # dataset or generator that produced it
+    seed: int | None = None
+
+
 class IndexInfo(_Frozen):
     """What an index holds and which models produced it."""
 
@@ -147,6 +163,7 @@ __all__ = [
     "IndexInfo",
     "Level",
     "Mode",
+    "NearMissPair",
     "Reason",
     "SearchHit",
     "Span",
