@@ -26,7 +26,7 @@ RuntimeOpt = Annotated[str, typer.Option("--runtime", help="Encoder runtime: tor
 
 
 def fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 

@@ -65,6 +65,7 @@ class EmbeddedIndex:
         self._next_key = 0
         self._hnsw: Any = None
         self._hnsw_view = False
+        self._hnsw_path: Path | None = None
         self._dirty = False
 
     # ---- create / open -------------------------------------------------------------------
@@ -127,6 +128,7 @@ class EmbeddedIndex:
             usearch_index = require("usearch.index", extra="ann")
             self._hnsw = usearch_index.Index.restore(str(hnsw_path), view=True)
             self._hnsw_view = True
+            self._hnsw_path = hnsw_path
 
     # ---- writes --------------------------------------------------------------------------
     def add(
@@ -261,7 +263,7 @@ class EmbeddedIndex:
     def _writable_hnsw(self) -> Any:
         if self._hnsw_view:  # a memory-mapped view is read-only: load a private copy first
             usearch_index = require("usearch.index", extra="ann")
-            self._hnsw = usearch_index.Index.restore(self._hnsw.path, view=False)
+            self._hnsw = usearch_index.Index.restore(str(self._hnsw_path), view=False)
             self._hnsw_view = False
         return self._hnsw
 
