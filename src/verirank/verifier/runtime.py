@@ -1,0 +1,170 @@
+"""The verifier at inference time: numpy in, typed verdicts out (tensors stay in this package)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from verirank._optional import require
+from verirank.errors import ConfigError
+from verirank.types import Category, Decision, Level, Mode, Reason, Span, Verdict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What stage 2 needs of a candidate: its text, stored token states and their char spans."""
+
+    text: str
+    states: np.ndarray  # (Ld, token_dim) head output, as stored in the index
+    spans: np.ndarray  # (Ld, 2) character offsets into ``text``
+
+
+@dataclass(frozen=True)
+class QueryStates:
+    text: str
+    states: np.ndarray  # (Lq, token_dim) head output
+    spans: np.ndarray  # (Lq, 2)
+
+
+class NearMissVerifier:
+    """A loaded checkpoint: the token head (for the index) and the verdict function."""
+
+    def __init__(self, model: Any, calibration: Any, meta: dict[str, Any], path: Path | None = None) -> None:
+        self._torch = require("torch", extra="torch")
+        self.model = model
+        self.calibration = calibration
+        self.meta = meta
+        self.path = path
+        self.cfg = model.cfg
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> NearMissVerifier:
+        """Load a checkpoint directory (default: the one shipped in the package)."""
+        from verirank.verifier import checkpoint
+
+        directory = Path(path) if path is not None else checkpoint.shipped_path()
+        model, calibration, meta = checkpoint.load(directory)
+        return cls(model, calibration, meta, directory)
+
+    # ---- TokenHead protocol (what the index stores) ----------------------------------------
+    @property
+    def head_id(self) -> str:
+        return str(self.meta["token_head_id"])
+
+    @property
+    def dim(self) -> int:
+        return int(self.cfg.token_dim)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.cfg.max_doc_tokens)
+
+    def project(self, states: Sequence[np.ndarray], max_tokens: int | None = None, batch_size: int = 64) -> list[np.ndarray]:
+        """Frozen encoder states (L, 384) -> head states (min(L, max_tokens), token_dim)."""
+        torch = self._torch
+        limit = max_tokens or self.cfg.max_doc_tokens
+        out: list[np.ndarray] = [np.empty(0)] * len(states)
+        order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                x, mask = _pad([states[i][:limit] for i in idx])
+                y = self.model.project(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
+                for row, i in enumerate(idx):
+                    out[i] = y[row, : int(mask[row].sum())].copy()
+        return out
+
+    def project_query(self, states: np.ndarray) -> np.ndarray:
+        return self.project([states], max_tokens=self.cfg.max_query_tokens)[0]
+
+    # ---- verdicts ----------------------------------------------------------------------------
+    def score(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """-> calibrated p_match (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""
+        torch = self._torch
+        if not candidates:
+            return np.zeros(0), np.zeros((0, self.cfg.n_categories)), []
+        mode_index = 1 if Mode(mode) is Mode.IDENTITY else 0
+        q, q_mask = _pad([query.states] * len(candidates))
+        d, d_mask = _pad([c.states for c in candidates])
+        with torch.inference_mode():
+            logits, cat_logits, maps = self.model.score_projected(
+                torch.from_numpy(q), torch.from_numpy(q_mask), torch.from_numpy(d), torch.from_numpy(d_mask),
+                torch.full((len(candidates),), mode_index, dtype=torch.long),
+            )
+            p = self.calibration.for_mode(Mode(mode).value).p_match(logits.double()).float().numpy()
+            cats = torch.softmax(cat_logits, dim=-1).numpy()
+        lq = query.states.shape[0]
+        return p, cats, [maps[i, :lq, : c.states.shape[0]].numpy() for i, c in enumerate(candidates)]
+
+    def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
+               level: Level | str = Level.FULL) -> list[Verdict]:
+        mode, level = Mode(mode), Level(level)
+        if level is Level.OFF:
+            raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
+        p, cats, maps = self.score(query, candidates, mode)
+        cal = self.calibration.for_mode(mode.value)
+        verdicts = []
+        for i, cand in enumerate(candidates):
+            decision = decide(float(p[i]), cal, level)
+            verdicts.append(Verdict(candidate=cand.text, p_match=float(np.clip(p[i], 0, 1)), decision=decision,
+                                    reasons=explain(query, cand, cats[i], maps[i], decision), mode=mode))
+        return verdicts
+
+
+def decide(p: float, cal: Any, level: Level) -> Decision:
+    if level is Level.STRICT:
+        return Decision.ACCEPT if p >= cal.strict_accept else Decision.REJECT
+    if p >= cal.accept:
+        return Decision.ACCEPT
+    if p < cal.reject:
+        return Decision.REJECT
+    return Decision.ABSTAIN
+
+
+CATEGORY_ORDER = [Category.MATCH, Category.NEGATION, Category.ROLE_REVERSAL, Category.SPATIAL, Category.BINDING,
+                  Category.COMPARATIVE, Category.NUMERIC, Category.EXCLUSION]
+
+
+def explain(query: QueryStates, cand: Candidate, cat_probs: np.ndarray, sim: np.ndarray, decision: Decision) -> list[Reason]:
+    """The likeliest near-miss category and the least-aligned query / candidate words."""
+    if decision is Decision.ACCEPT:
+        return [Reason(category=Category.MATCH, confidence=float(cat_probs[0]), note="structure matches")]
+    near = int(np.argmax(cat_probs[1:])) + 1
+    q_span = c_span = None
+    if sim.size:
+        q_span = _word_span(query.text, query.spans, int(np.argmin(sim.max(axis=1))))
+        c_span = _word_span(cand.text, cand.spans, int(np.argmin(sim.max(axis=0))))
+    confidence = float(cat_probs[near] / max(1e-9, cat_probs[1:].sum()))
+    return [Reason(category=CATEGORY_ORDER[near], confidence=min(1.0, confidence), query_span=q_span,
+                   candidate_span=c_span, note="least-aligned words on each side")]
+
+
+def _word_span(text: str, spans: np.ndarray, token: int) -> Span | None:
+    """Grow a word-piece's char span to the whole word around it."""
+    if token >= len(spans):
+        return None
+    start, end = int(spans[token][0]), int(spans[token][1])
+    if end <= start:
+        return None
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return Span(start=start, end=end, text=text[start:end])
+
+
+def _pad(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    length = max(1, max(a.shape[0] for a in arrays))
+    out = np.zeros((len(arrays), length, arrays[0].shape[1]), dtype=np.float32)
+    mask = np.zeros((len(arrays), length), dtype=bool)
+    for i, a in enumerate(arrays):
+        out[i, : a.shape[0]] = a
+        mask[i, : a.shape[0]] = True
+    return out, mask

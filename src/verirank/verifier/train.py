@@ -1,0 +1,444 @@
+"""End-to-end verifier training on CPU: data building, state caching, the loop, calibration.
+
+    verirank train --config train.json --out runs/verifier
+
+Reproducible for a seed; checkpoints every ``checkpoint_every`` steps and resumes from
+``OUT/last.pt``. The frozen encoder runs once per unique text (cached as float16); the
+loop trains the token head and the similarity-map Transformer only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from verirank.verifier import data as vdata
+from verirank.verifier.model import Calibration, ModeCalibration, Verifier, VerifierConfig
+from verirank.verifier.states import StateCache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 13
+    data_root: str = "../shared/data"
+    relevance_corpora: tuple[str, ...] = ("npl", "cacm", "lisa")
+    heldout_corpora: tuple[str, ...] = ("cranfield", "cisi", "med")  # never read by training
+    heldout_pair_sets: tuple[str, ...] = ("hans", "mrpc")  # never read by training
+    max_cannot_premises: int = 9000
+    max_generator_anchors: int = 9000
+    max_relevance_queries_per_corpus: int = 2500
+    steps: int = 3000
+    groups_per_batch: int = 32
+    candidates_per_group: int = 4
+    in_batch_negatives: int = 2
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 150
+    infonce_weight: float = 1.0
+    dev_fraction: float = 0.06
+    checkpoint_every: int = 200
+    eval_every: int = 500
+    threads: int = 2
+    verifier: VerifierConfig = field(default_factory=VerifierConfig)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        verifier = VerifierConfig.from_json(data.pop("verifier", {}))
+        fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(verifier=verifier, **fields)
+
+
+# ---- data ----------------------------------------------------------------------------------------
+def build_examples(cfg: TrainConfig, encoder: Any, report: Callable[[str], None] = log.info) -> list[vdata.Example]:
+    """All training groups (identity + relevance), deterministic for ``cfg.seed``."""
+    overlap = set(cfg.relevance_corpora) & set(cfg.heldout_corpora)
+    if overlap:
+        raise ValueError(f"corpora {sorted(overlap)} are both trained on and held out; pick one")
+    rng = random.Random(cfg.seed)
+    root = Path(cfg.data_root)
+    perturb = vdata.generator_perturb(cfg.seed)
+    from verirank.nearmiss.generate import generate
+
+    cannot_rows = vdata.read_jsonl_gz(root / "cannot" / "cannot_pairs.jsonl.gz")
+    cannot = vdata.cannot_examples(cannot_rows)
+    rng.shuffle(cannot)
+    cannot = cannot[: cfg.max_cannot_premises]
+    report(f"cannot: {len(cannot)} identity groups")
+
+    anchors: list[str] = [r["premise"].strip() for r in cannot_rows]
+    relevance: list[vdata.Example] = []
+    for name in cfg.relevance_corpora:
+        docs = vdata.read_jsonl_gz(root / name / "corpus.jsonl.gz")
+        if name == "lisa":  # upper-case source text: the parser and the encoder both prefer normal case
+            docs = [{**d, "title": (d.get("title") or "").lower(), "text": (d.get("text") or "").lower()} for d in docs]
+        queries = vdata.ict_queries(docs, rng)
+        rng.shuffle(queries)
+        queries = queries[: cfg.max_relevance_queries_per_corpus]
+        texts = vdata.doc_texts(docs)
+        doc_vecs = encoder.encode(texts, batch_size=64).pooled
+        query_vecs = encoder.encode([q.query for q in queries], batch_size=64).pooled
+        neighbours = np.argsort(-(query_vecs @ doc_vecs.T), axis=1)[:, :24]
+        relevance += vdata.relevance_examples(queries, docs, neighbours, perturb, rng, source=name)
+        anchors += [q.sentence for q in queries if q.sentence]
+        report(f"{name}: {len(queries)} ICT queries -> {len(relevance)} relevance groups so far")
+
+    anchors = [a for a in dict.fromkeys(anchors) if 4 <= len(a.split()) <= 40]
+    rng.shuffle(anchors)
+    anchors = anchors[: cfg.max_generator_anchors]
+    generated = vdata.generated_identity_examples(generate(anchors, seed=cfg.seed, positives=True))
+    report(f"generator: {len(generated)} identity groups from {len(anchors)} anchors")
+    examples = [ex for ex in cannot + generated + relevance if len(ex.candidates) >= 1]
+    rng.shuffle(examples)
+    return examples
+
+
+def save_examples(examples: Sequence[vdata.Example], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for ex in examples:
+            f.write(json.dumps(asdict(ex)) + "\n")
+
+
+def load_examples(path: Path) -> list[vdata.Example]:
+    with path.open(encoding="utf-8") as f:
+        return [vdata.Example(**json.loads(line)) for line in f]
+
+
+def split_dev(examples: Sequence[vdata.Example], fraction: float, seed: int) -> tuple[list, list]:
+    """Split by query text so no query appears on both sides."""
+    rng = random.Random(seed + 1)
+    queries = sorted({ex.query for ex in examples})
+    dev_queries = set(rng.sample(queries, int(len(queries) * fraction)))
+    train = [ex for ex in examples if ex.query not in dev_queries]
+    dev = [ex for ex in examples if ex.query in dev_queries]
+    return train, dev
+
+
+# ---- batches -------------------------------------------------------------------------------------
+def pad_states(arrays: Sequence[np.ndarray], max_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged (L_i, E) -> (B, L, E) float32 padded to the longest in the batch, and a mask."""
+    length = max(1, min(max_tokens, max(a.shape[0] for a in arrays)))
+    dim = arrays[0].shape[1]
+    out = np.zeros((len(arrays), length, dim), dtype=np.float32)
+    mask = np.zeros((len(arrays), length), dtype=bool)
+    for i, a in enumerate(arrays):
+        n = min(length, a.shape[0])
+        out[i, :n] = a[:n]
+        mask[i, :n] = True
+    return torch.from_numpy(out), torch.from_numpy(mask)
+
+
+@dataclass
+class Batch:
+    q_states: torch.Tensor
+    q_mask: torch.Tensor
+    c_states: torch.Tensor
+    c_mask: torch.Tensor
+    pair_query: torch.Tensor  # (P,) index into queries
+    pair_cand: torch.Tensor  # (P,) index into candidates
+    mode: torch.Tensor  # (P,)
+    labels: torch.Tensor  # (P,)
+    categories: torch.Tensor  # (P,)
+    group: torch.Tensor  # (P,) group id (= query index)
+
+
+def make_batch(
+    groups: Sequence[vdata.Example],
+    cache: StateCache,
+    vcfg: VerifierConfig,
+    rng: random.Random,
+    per_group: int,
+    in_batch: int,
+) -> Batch:
+    cand_texts: list[str] = []
+    cand_row: dict[str, int] = {}
+    pq, pc, modes, labels, cats = [], [], [], [], []
+    positives_by_mode: dict[int, list[str]] = {}
+    for ex in groups:
+        for text, label in zip(ex.candidates, ex.labels):
+            if label == 1:
+                positives_by_mode.setdefault(ex.mode, []).append(text)
+
+    def add_pair(qi: int, text: str, mode: int, label: int, cat: int) -> None:
+        if text not in cand_row:
+            cand_row[text] = len(cand_texts)
+            cand_texts.append(text)
+        pq.append(qi)
+        pc.append(cand_row[text])
+        modes.append(mode)
+        labels.append(label)
+        cats.append(cat)
+
+    for qi, ex in enumerate(groups):
+        order = list(range(len(ex.candidates)))
+        rng.shuffle(order)
+        order.sort(key=lambda j: (ex.labels[j] != 1, ex.categories[j] < 0))  # positive, near-misses first
+        chosen = order[:per_group]
+        for j in chosen:
+            add_pair(qi, ex.candidates[j], ex.mode, ex.labels[j], ex.categories[j])
+        pool = [t for t in positives_by_mode.get(ex.mode, []) if t not in ex.candidates and t != ex.query]
+        for text in rng.sample(pool, min(in_batch, len(pool))):
+            add_pair(qi, text, ex.mode, 0, -1)
+    q_states, q_mask = pad_states([cache.get(ex.query) for ex in groups], vcfg.max_query_tokens)
+    c_states, c_mask = pad_states([cache.get(t) for t in cand_texts], vcfg.max_doc_tokens)
+    as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
+    return Batch(q_states, q_mask, c_states, c_mask, as_long(pq), as_long(pc), as_long(modes),
+                 as_long(labels), as_long(cats), as_long(pq))
+
+
+def batch_logits(model: Verifier, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    q = model.project(b.q_states, b.q_mask)
+    c = model.project(b.c_states, b.c_mask)
+    logits, cat_logits, _ = model.score_projected(
+        q[b.pair_query], b.q_mask[b.pair_query], c[b.pair_cand], b.c_mask[b.pair_cand], b.mode
+    )
+    return logits, cat_logits
+
+
+def loss_fn(logits: torch.Tensor, cat_logits: torch.Tensor, b: Batch, infonce_weight: float) -> torch.Tensor:
+    loss = F.binary_cross_entropy_with_logits(logits, b.labels.float())
+    known = b.categories >= 0
+    if known.any():
+        loss = loss + 0.5 * F.cross_entropy(cat_logits[known], b.categories[known])
+    # InfoNCE per group: the positive against its group's negatives (near-miss, hard, in-batch)
+    n_groups = int(b.group.max()) + 1
+    scores = torch.full((n_groups, int(torch.bincount(b.group).max())), float("-inf"))
+    slot = torch.zeros_like(b.group)
+    counts: dict[int, int] = {}
+    for i, g in enumerate(b.group.tolist()):
+        slot[i] = counts.get(g, 0)
+        counts[g] = slot[i].item() + 1
+    scores = scores.index_put((b.group, slot), logits)
+    target_mask = torch.zeros_like(scores, dtype=torch.bool).index_put((b.group, slot), b.labels == 1)
+    has_pos = target_mask.any(dim=1) & (torch.bincount(b.group, minlength=n_groups) > 1)
+    if has_pos.any():
+        target = target_mask.float().argmax(dim=1)
+        loss = loss + infonce_weight * F.cross_entropy(scores[has_pos], target[has_pos])
+    return loss
+
+
+# ---- evaluation & calibration ----------------------------------------------------------------------
+@torch.no_grad()
+def predict(model: Verifier, examples: Sequence[vdata.Example], cache: StateCache, vcfg: VerifierConfig,
+            batch_groups: int = 64) -> list[dict[str, Any]]:
+    """Logits for every (query, candidate) of ``examples`` (no in-batch extras)."""
+    model.eval()
+    rows = []
+    rng = random.Random(0)
+    for start in range(0, len(examples), batch_groups):
+        groups = examples[start : start + batch_groups]
+        b = make_batch(groups, cache, vcfg, rng, per_group=10**6, in_batch=0)
+        logits, cat_logits = batch_logits(model, b)
+        for i in range(len(logits)):
+            rows.append({
+                "group": start + int(b.group[i]), "mode": int(b.mode[i]), "label": int(b.labels[i]),
+                "category": int(b.categories[i]), "logit": float(logits[i]),
+                "pred_category": int(cat_logits[i].argmax()),
+            })
+    return rows
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per mode: AUROC, pairwise accuracy (positive > near-miss within a group), category accuracy."""
+    out: dict[str, Any] = {}
+    for mode_name, mode in vdata.MODE_INDEX.items():
+        mode_rows = [r for r in rows if r["mode"] == mode]
+        if not mode_rows:
+            continue
+        labels = np.array([r["label"] for r in mode_rows])
+        logits = np.array([r["logit"] for r in mode_rows])
+        by_group: dict[int, list[dict]] = {}
+        for r in mode_rows:
+            by_group.setdefault(r["group"], []).append(r)
+        wins = [
+            float(p["logit"] > n["logit"])
+            for g in by_group.values() for p in g if p["label"] == 1 for n in g if n["label"] == 0 and n["category"] > 0
+        ]
+        cats = [r["pred_category"] == r["category"] for r in mode_rows if r["label"] == 0 and r["category"] > 0]
+        out[mode_name] = {
+            "pairs": len(mode_rows),
+            "auroc": _auroc(labels, logits),
+            "pairwise_acc_near_miss": float(np.mean(wins)) if wins else None,
+            "category_acc": float(np.mean(cats)) if cats else None,
+        }
+    return out
+
+
+def _auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if not len(pos) or not len(neg):
+        return None
+    ranks = np.argsort(np.argsort(np.concatenate([pos, neg]))) + 1
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def fit_mode_calibration(logits: np.ndarray, labels: np.ndarray, target_far: float = 0.01) -> ModeCalibration:
+    """Temperature + bias by NLL (LBFGS), then operating points on the calibrated scale."""
+    x = torch.tensor(logits, dtype=torch.float64)
+    y = torch.tensor(labels, dtype=torch.float64)
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t, bias], lr=0.5, max_iter=200)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(x / log_t.exp() + bias, y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    temperature, b = float(log_t.detach().exp()), float(bias.detach())
+    p = 1 / (1 + np.exp(-(logits / temperature + b)))
+    pos, neg = p[labels == 1], p[labels == 0]
+    reject = float(min(0.5, np.quantile(pos, 0.03))) if len(pos) else 0.5  # keep 97% of true matches
+    strict = float(np.quantile(neg, 1 - target_far)) if len(neg) else 0.9
+    return ModeCalibration(temperature=temperature, bias=b, accept=0.5, reject=reject, strict_accept=max(strict, 0.5))
+
+
+def expected_calibration_error(p: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (p >= lo) & (p < hi) if hi < 1 else (p >= lo)
+        if sel.any():
+            ece += sel.mean() * abs(p[sel].mean() - labels[sel].mean())
+    return float(ece)
+
+
+def calibrate(rows: Sequence[dict[str, Any]]) -> Calibration:
+    cal = Calibration()
+    for mode_name, mode in vdata.MODE_INDEX.items():
+        sel = [r for r in rows if r["mode"] == mode]
+        if len({r["label"] for r in sel}) < 2:
+            continue
+        logits = np.array([r["logit"] for r in sel])
+        labels = np.array([r["label"] for r in sel])
+        mc = fit_mode_calibration(logits, labels)
+        setattr(cal, mode_name, mc)
+        p = 1 / (1 + np.exp(-(logits / mc.temperature + mc.bias)))
+        cal.metrics[f"{mode_name}_dev_ece"] = expected_calibration_error(p, labels)
+    return cal
+
+
+# ---- the loop --------------------------------------------------------------------------------------
+def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] = log.info) -> Path:
+    from verirank.encoders import load_encoder
+    from verirank.verifier import checkpoint
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
+    (out / "train_config.json").write_text(json.dumps(cfg.to_json(), indent=2))
+    vcfg = cfg.verifier
+    encoder = None
+    examples_path, cache_dir = out / "examples.jsonl", out / "state_cache"
+    if examples_path.exists():
+        examples = load_examples(examples_path)
+        report(f"loaded {len(examples)} cached groups")
+    else:
+        encoder = load_encoder("torch")
+        t0 = time.perf_counter()
+        examples = build_examples(cfg, encoder, report)
+        save_examples(examples, examples_path)
+        report(f"built {len(examples)} groups in {time.perf_counter() - t0:.0f}s")
+    if (cache_dir / "texts.json").exists():
+        cache = StateCache.load(cache_dir)
+    else:
+        encoder = encoder or load_encoder("torch")
+        cache = StateCache(max(vcfg.max_query_tokens, vcfg.max_doc_tokens))
+        texts = [t for ex in examples for t in (ex.query, *ex.candidates)]
+        t0 = time.perf_counter()
+        cache.fill(texts, lambda part: encoder.encode(part, batch_size=64).token_states,
+                   on_progress=lambda done, total: report(f"encoded {done}/{total}") if done % 5120 < 256 else None)
+        cache.save(cache_dir)
+        report(f"encoded {len(cache)} unique texts in {time.perf_counter() - t0:.0f}s")
+    train_ex, dev_ex = split_dev(examples, cfg.dev_fraction, cfg.seed)
+    report(f"train groups {len(train_ex)}, dev groups {len(dev_ex)}")
+
+    torch.manual_seed(cfg.seed)
+    model = Verifier(vcfg)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "pos" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "pos" in n]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    schedule = lambda step: min(1.0, (step + 1) / cfg.warmup_steps) * 0.5 * (1 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))  # noqa: E731
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    step, history = 0, []
+    rng = random.Random(cfg.seed)
+    resume = out / "last.pt"
+    if resume.exists():
+        state = torch.load(resume, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step, history = state["step"], state["history"]
+        rng.setstate(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        report(f"resumed at step {step}")
+    t0, running = time.perf_counter(), []
+    while step < cfg.steps:
+        model.train()
+        groups = rng.sample(train_ex, cfg.groups_per_batch)
+        b = make_batch(groups, cache, vcfg, rng, cfg.candidates_per_group, cfg.in_batch_negatives)
+        logits, cat_logits = batch_logits(model, b)
+        loss = loss_fn(logits, cat_logits, b, cfg.infonce_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        running.append(float(loss))
+        if step % 50 == 0:
+            report(f"step {step}/{cfg.steps} loss {np.mean(running):.4f} lr {sched.get_last_lr()[0]:.2e} "
+                   f"{(time.perf_counter() - t0) / len(running):.2f}s/step")
+            running, t0 = [], time.perf_counter()
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            summary = summarize(predict(model, dev_ex[:1500], cache, vcfg))
+            history.append({"step": step, **summary})
+            report(f"dev @ {step}: {json.dumps(summary)}")
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                        "step": step, "history": history, "rng": rng.getstate(),
+                        "torch_rng": torch.get_rng_state()}, out / "last.tmp")
+            (out / "last.tmp").replace(resume)
+
+    model.eval()
+    dev_rows = predict(model, dev_ex, cache, vcfg)
+    calibration = calibrate(dev_rows)
+    calibration.metrics["dev"] = summarize(dev_rows)
+    info = {
+        "training": {"train_config": cfg.to_json(), "history": history, "train_groups": len(train_ex),
+                     "dev_groups": len(dev_ex)},
+        "data": {"trained_on": ["cannot", "near-miss generator over cannot premises and corpus sentences",
+                                *[f"{c} corpus (inverse-cloze)" for c in cfg.relevance_corpora]],
+                 "held_out": [*cfg.heldout_corpora, *cfg.heldout_pair_sets, "handwritten near-miss set"]},
+        "licences": ["cannot: CC BY-SA 4.0 (dmlls/cannot-dataset)",
+                     "npl / cacm / lisa corpora: classic IR collections, no licence stated (research use)"],
+        "limits": ["English only", f"candidates beyond {vcfg.max_doc_tokens} tokens are verified on their first "
+                   f"{vcfg.max_doc_tokens} tokens", "trained on generated near-misses; see metrics for held-out sets"],
+    }
+    final = checkpoint.save(model, calibration, out / "checkpoint", info)
+    report(f"saved {final}")
+    return final
+
+
+def ablation(cfg: TrainConfig, **changes: Any) -> TrainConfig:
+    """A copy of ``cfg`` with verifier fields changed (e.g. head="none")."""
+    return replace(cfg, verifier=replace(cfg.verifier, **changes))
