@@ -117,3 +117,8 @@ def info(index_dir: IndexOpt) -> None:
         return
     out.print_json(json.dumps(described.model_dump()))
 
+
+
+from verirank.cli import train as _train_commands  # noqa: E402,F401  (registers train, calibrate)
+
+from verirank.cli import profile as _profile  # noqa: E402,F401  (registers `verirank profile`)

@@ -116,7 +116,14 @@ def ict_queries(docs: Sequence[dict], rng: random.Random, per_doc: int = 1) -> l
                 continue
         sentences = split_sentences(text)
         if len(sentences) < 2:
-            continue
+            words = text.split()
+            if len(words) < 16:
+                continue
+            width = rng.randint(6, 12)  # unpunctuated text (npl): a word window is the "sentence"
+            start = rng.randrange(len(words) - width)
+            sentences = [" ".join(words[:start]), " ".join(words[start : start + width]),
+                         " ".join(words[start + width :])]
+            sentences = [x for x in sentences if x]
         for _ in range(per_doc):
             j = rng.randrange(len(sentences))
             sentence = sentences[j]
@@ -151,7 +158,7 @@ def relevance_examples(
             ex.add(q.kept_passage.replace(q.sentence, near_miss, 1), 0, CATEGORY_INDEX[category])
         pool = [int(j) for j in neighbours[i][2:20] if int(j) != q.doc_index]
         for j in rng.sample(pool, min(hard_negatives, len(pool))):
-            ex.add(_doc_text(docs[j]), 0, UNKNOWN)
+            ex.add(doc_text(docs[j]), 0, UNKNOWN)
         out.append(ex)
         if near is not None:  # the near-miss query against the passage that states the original
             flipped = Example(mode, near[0], source=source + ":nm-query")
@@ -161,13 +168,13 @@ def relevance_examples(
     return out
 
 
-def _doc_text(doc: dict) -> str:
+def doc_text(doc: dict) -> str:
     title, text = (doc.get("title") or "").strip(), (doc.get("text") or "").strip()
     return f"{title}. {text}" if title and not text.lower().startswith(title.lower()) else (text or title)
 
 
 def doc_texts(docs: Sequence[dict]) -> list[str]:
-    return [_doc_text(d) for d in docs]
+    return [doc_text(d) for d in docs]
 
 
 def generator_perturb(seed: int) -> Callable[[Sequence[str]], dict[str, tuple[str, str]]]:

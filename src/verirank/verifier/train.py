@@ -40,8 +40,11 @@ class TrainConfig:
     max_cannot_premises: int = 9000
     max_generator_anchors: int = 9000
     max_relevance_queries_per_corpus: int = 2500
+    max_docs_per_corpus: int = 5000  # documents sampled per training corpus (queries + neighbours)
     steps: int = 3000
-    groups_per_batch: int = 32
+    groups_per_batch: int = 32  # identity batches (short sentences)
+    relevance_groups_per_batch: int = 16  # relevance batches (passages: larger maps)
+    relevance_fraction: float = 0.4  # share of steps that train relevance mode
     candidates_per_group: int = 4
     in_batch_negatives: int = 2
     lr: float = 1e-3
@@ -86,6 +89,9 @@ def build_examples(cfg: TrainConfig, encoder: Any, report: Callable[[str], None]
     relevance: list[vdata.Example] = []
     for name in cfg.relevance_corpora:
         docs = vdata.read_jsonl_gz(root / name / "corpus.jsonl.gz")
+        docs = [d for d in docs if len(vdata.doc_text(d).split()) >= 5]
+        rng.shuffle(docs)
+        docs = docs[: cfg.max_docs_per_corpus]
         if name == "lisa":  # upper-case source text: the parser and the encoder both prefer normal case
             docs = [{**d, "title": (d.get("title") or "").lower(), "text": (d.get("text") or "").lower()} for d in docs]
         queries = vdata.ict_queries(docs, rng)
@@ -239,6 +245,7 @@ def predict(model: Verifier, examples: Sequence[vdata.Example], cache: StateCach
             batch_groups: int = 64) -> list[dict[str, Any]]:
     """Logits for every (query, candidate) of ``examples`` (no in-batch extras)."""
     model.eval()
+    examples = sorted(examples, key=lambda ex: ex.mode)  # one mode per batch keeps maps small
     rows = []
     rng = random.Random(0)
     for start in range(0, len(examples), batch_groups):
@@ -369,7 +376,8 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         cache.save(cache_dir)
         report(f"encoded {len(cache)} unique texts in {time.perf_counter() - t0:.0f}s")
     train_ex, dev_ex = split_dev(examples, cfg.dev_fraction, cfg.seed)
-    report(f"train groups {len(train_ex)}, dev groups {len(dev_ex)}")
+    by_mode = {m: [ex for ex in train_ex if ex.mode == m] for m in vdata.MODE_INDEX.values()}
+    report(f"train groups {len(train_ex)} ({ {k: len(v) for k, v in by_mode.items()} }), dev groups {len(dev_ex)}")
 
     torch.manual_seed(cfg.seed)
     model = Verifier(vcfg)
@@ -394,7 +402,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
     t0, running = time.perf_counter(), []
     while step < cfg.steps:
         model.train()
-        groups = rng.sample(train_ex, cfg.groups_per_batch)
+        # one mode per batch: identity pairs are short, so their maps stay small
+        relevance_step = rng.random() < cfg.relevance_fraction and by_mode[vdata.MODE_INDEX["relevance"]]
+        pool = by_mode[vdata.MODE_INDEX["relevance" if relevance_step else "identity"]]
+        groups = rng.sample(pool, min(len(pool), cfg.relevance_groups_per_batch if relevance_step else cfg.groups_per_batch))
         b = make_batch(groups, cache, vcfg, rng, cfg.candidates_per_group, cfg.in_batch_negatives)
         logits, cat_logits = batch_logits(model, b)
         loss = loss_fn(logits, cat_logits, b, cfg.infonce_weight)
@@ -404,7 +415,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         opt.step()
         sched.step()
         step += 1
-        running.append(float(loss))
+        running.append(float(loss.detach()))
         if step % 50 == 0:
             report(f"step {step}/{cfg.steps} loss {np.mean(running):.4f} lr {sched.get_last_lr()[0]:.2e} "
                    f"{(time.perf_counter() - t0) / len(running):.2f}s/step")
