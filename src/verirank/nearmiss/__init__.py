@@ -1,0 +1,1 @@
+"""Near-miss generator: seven structural categories plus paraphrase positives (spaCy, lazy)."""

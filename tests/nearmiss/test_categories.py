@@ -1,0 +1,127 @@
+"""Each generator category on hand-written sentences, including where it must decline."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytest.importorskip("spacy")
+
+from verirank.nearmiss import (  # noqa: E402
+    binding, comparative, exclusion, negation, numeric, paraphrase, role_reversal, spatial,
+)
+from verirank.nearmiss._nlp import nlp  # noqa: E402
+from verirank.nearmiss.generate import generate  # noqa: E402
+from verirank.types import Category  # noqa: E402
+
+
+def run(module, text, seed=0):
+    out = module.perturb(nlp()(text), random.Random(seed))
+    return None if out is None else out.text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The dog bit the man.", "The dog did not bite the man."),
+    ("The dogs chase a cat.", "The dogs do not chase a cat."),
+    ("The museum is north of the river.", "The museum is not north of the river."),
+    ("Aspirin should not be taken with ibuprofen.", "Aspirin should be taken with ibuprofen."),
+    ("He does not like coffee.", "He likes coffee."),
+    ("She didn't pass the exam.", "She passed the exam."),
+    ("She always takes the bus.", "She never takes the bus."),
+])
+def test_negation(text, expected):
+    assert run(negation, text) == expected
+
+
+def test_negation_declines_without_a_verb_and_on_existing_negatives():
+    assert run(negation, "A red car.") is None
+    assert run(negation, "Nobody saw nothing there.") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The dog bit the man.", "The man bit the dog."),
+    ("The dogs chase a cat.", "A cat chases the dogs."),
+    ("The man was bitten by the dog.", "The dog was bitten by the man."),
+    ("Google acquired the startup.", "The startup acquired Google."),
+])
+def test_role_reversal_swaps_and_keeps_agreement(text, expected):
+    assert run(role_reversal, text) == expected
+
+
+@pytest.mark.parametrize("text", ["The baby slept.", "It rained all day.", "The dog bit the dog."])
+def test_role_reversal_declines_intransitive_or_identical(text):
+    assert run(role_reversal, text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The museum is north of the river.", "The museum is south of the river."),
+    ("The lamp hangs above the table.", "The lamp hangs below the table."),
+    ("Wash your hands before dinner.", "Wash your hands after dinner."),
+    ("The pain is on the left side.", "The pain is on the right side."),
+])
+def test_spatial(text, expected):
+    assert run(spatial, text) == expected
+
+
+def test_spatial_ignores_non_spatial_senses():
+    assert run(spatial, "That is the right answer.") is None
+    assert run(spatial, "We met at noon.") is None
+
+
+def test_binding_swaps_modifiers_between_heads():
+    assert run(binding, "A red car is parked next to a blue house.") == "A blue car is parked next to a red house."
+    assert run(binding, "A red car.") is None
+    assert run(binding, "The red car and the red house.") is None  # same modifier: no change in meaning
+
+
+@pytest.mark.parametrize(("text", "options"), [
+    ("Rome is closer than Paris.", {"Paris is closer than Rome."}),
+    ("Prices increased sharply in March.", {"Prices decreased sharply in March."}),
+    ("The new model is faster than the old one.", {"The new model is slower than the old one."}),
+])
+def test_comparative(text, options):
+    assert run(comparative, text) in options
+
+
+def test_comparative_declines_without_comparison():
+    assert run(comparative, "The cat sat on the mat.") is None
+
+
+def test_numeric_changes_numbers_and_is_seeded():
+    out = run(numeric, "Take 50 mg twice a day.", seed=1)
+    assert out is not None and out != "Take 50 mg twice a day." and "mg" in out
+    assert out == run(numeric, "Take 50 mg twice a day.", seed=1)
+    year = run(numeric, "The bridge opened in 2019.")
+    assert year is not None and year.startswith("The bridge opened in 20") and "2019" not in year
+    assert run(numeric, "The bridge opened last year.") is None
+
+
+def test_exclusion():
+    assert run(exclusion, "Serve the soup with bread.") == "Serve the soup without bread."
+    assert run(exclusion, "The price includes taxes.") == "The price excludes taxes."
+    assert run(exclusion, "We need to deal with it.") is None
+    assert run(exclusion, "The cat sat on the mat.") is None
+
+
+def test_paraphrase_passive_keeps_meaning():
+    assert paraphrase.to_passive(nlp()("The dog bit the man."), random.Random(0)).text == "The man was bitten by the dog."
+    assert paraphrase.to_passive(nlp()("The dogs chase a cat."), random.Random(0)).text == "A cat is chased by the dogs."
+    assert paraphrase.to_passive(nlp()("The dog did not bite the man."), random.Random(0)) is None
+    out = paraphrase.front_reorder(nlp()("In 2019, the company grew quickly."), random.Random(0))
+    assert out.text == "The company grew quickly in 2019."
+
+
+def test_generate_spans_point_at_the_change_and_are_deterministic():
+    texts = ["The museum is north of the river. It opens at nine.", "The dog bit the man."]
+    a = generate(texts, seed=3)
+    assert a == generate(texts, seed=3)
+    for pair in a:
+        if pair.anchor_span and pair.anchor_span.text:
+            assert pair.anchor[pair.anchor_span.start : pair.anchor_span.end] == pair.anchor_span.text
+        if pair.text_span and pair.text_span.text:
+            assert pair.text[pair.text_span.start : pair.text_span.end] == pair.text_span.text
+    spatial_pair = next(p for p in a if p.category is Category.SPATIAL)
+    assert spatial_pair.text == "The museum is south of the river. It opens at nine."
+    assert any(p.label == 1 for p in a) and any(p.label == 0 for p in a)
+    assert generate(["", "   "]) == []
