@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast test-slow lint clean
+.PHONY: setup demo test test-fast clean reports verifier
 
 setup: $(STAMP)
 
@@ -26,3 +26,18 @@ test-fast: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Every figure in README.md and reports/ (needs ../shared/data; slow: run it in the background).
+reports: $(STAMP)
+	$(BIN)/python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval
+	$(BIN)/python benchmarks/verify_latency.py --seed 0 --out reports/bench/verify_latency.json
+	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
+	$(BIN)/verirank profile --corpus ../shared/data/cranfield/corpus.jsonl.gz \
+		--queries ../shared/data/cranfield/queries.jsonl --qrels ../shared/data/cranfield/qrels/test.tsv \
+		--seed 0 --out reports/profile_cranfield_minilm
+
+# The shipped verifier checkpoint (about 25 min on 2 cores), then its held-out card.
+verifier: $(STAMP)
+	$(BIN)/verirank train --config configs/verifier.json --out runs/verifier
+	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier/checkpoint src/verirank/checkpoints/verifier
+	$(BIN)/python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval --update-card

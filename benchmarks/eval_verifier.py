@@ -124,6 +124,8 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=20)
     ap.add_argument("--skip-ndcg", action="store_true")
     ap.add_argument("--out", default="reports/verifier_eval")
+    ap.add_argument("--update-card", action="store_true",
+                    help="write the held-out summary into the checkpoint's verifier.json and README card")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -192,6 +194,26 @@ def main() -> None:
     (out / "eval.json").write_text(json.dumps(report, indent=2))
     (out / "eval.md").write_text(render_markdown(report))
     print((out / "eval.md").read_text())
+    if args.update_card:
+        update_card(verifier.path, report)
+
+
+def update_card(directory: Path, report: dict[str, Any]) -> None:
+    """Held-out headline numbers into the checkpoint metadata (weights and calibration untouched)."""
+    from verirank.verifier import checkpoint
+
+    meta = checkpoint.read_meta(directory)
+    headline = {
+        f"{r['set']}/{r['category']}": {"pairwise_accuracy": (r["pairwise_accuracy"] or {}).get("value"),
+                                        "far_at_tar95": (r["far_at_tar95"] or {}).get("value")}
+        for r in report["pairs"] if r["scorer"].startswith("verifier")
+    }
+    meta["metrics"] = {"held_out": headline, "ece": report["calibration_ece"], "reason_category": report["reason_category"],
+                       "ndcg10": {r["collection"]: {"stage1": r["stage1"]["ndcg@10"]["value"],
+                                                    "verified": r["verified"]["ndcg@10"]["value"]} for r in report["ndcg"]},
+                       "command": f"python benchmarks/eval_verifier.py --seed {report['seed']} --update-card"}
+    (directory / checkpoint.META).write_text(json.dumps(meta, indent=2, sort_keys=True), "utf-8")
+    (directory / "README.md").write_text(checkpoint.render_card(meta), "utf-8")
 
 
 def render_markdown(report: dict[str, Any]) -> str:

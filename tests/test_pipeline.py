@@ -18,7 +18,7 @@ TEXTS = [
 
 @pytest.fixture()
 def pipe(torch_encoder):
-    p = verirank.Pipeline.default(encoder=torch_encoder)
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=None)
     p.add(TEXTS, metadata=[{"n": i} for i in range(len(TEXTS))])
     return p
 
@@ -39,7 +39,7 @@ def test_similarity_is_stage1_cosine(pipe, torch_encoder):
 
 
 def test_persisted_pipeline_reopens(tmp_path, torch_encoder):
-    p = verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder)
+    p = verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=None)
     ids = p.add(TEXTS[:2], ids=["a", "b"])
     assert ids == ["a", "b"]
     again = verirank.Pipeline.open(tmp_path / "ix", encoder=torch_encoder)
@@ -49,7 +49,7 @@ def test_persisted_pipeline_reopens(tmp_path, torch_encoder):
 
 
 def test_token_states_are_stored_with_spans(tmp_path, torch_encoder):
-    p = verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder)
+    p = verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=None)
     p.add(["the dog bit the man"], ids=["x"])
     stored = p.index.get(["x"], with_states=True)[0]
     assert stored.token_states.shape == (5, 384)
@@ -101,6 +101,6 @@ def test_index_from_another_encoder_is_refused(tmp_path, torch_encoder):
 
 
 def test_documents_with_metadata_round_trip(torch_encoder):
-    p = verirank.Pipeline.default(encoder=torch_encoder)
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=None)
     p.add([Document(id="z", text="zebras graze", metadata={"src": "wiki"})])
     assert p.search("zebra", k=1)[0].metadata == {"src": "wiki"}

@@ -13,14 +13,18 @@ import numpy as np
 from verirank.encoders import Encoder, load_encoder
 from verirank.encoders.base import check_texts
 from verirank.errors import ConfigError, InputError
-from verirank.index.base import IndexSpec, VectorIndex
+from verirank.index.base import IndexSpec, RawHit, VectorIndex, search_stored
 from verirank.index.factory import create_index, index_exists, open_index
 from verirank.tokenhead import IdentityHead, TokenHead
-from verirank.types import Document, Level, SearchHit
+from verirank.types import Decision, Document, Level, Mode, SearchHit, Verdict
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 10_000
+LIGHT_TOP = 5  # level="light" verifies this many of the top stage-1 candidates
+VERIFY_CHUNK = 8  # candidates verified per step when a latency budget is set
+RERANK_WEIGHT = 0.05  # final score = stage-1 cosine + RERANK_WEIGHT * (p_match - 0.5)
+REJECT_PENALTY = 1.0  # kept rejected hits (keep_rejected=True) sink below every accepted one
 
 
 def as_documents(
@@ -51,13 +55,15 @@ def as_documents(
 class Pipeline:
     """Two-stage retrieval: an unchanged embedder for recall, a verifier for precision."""
 
-    def __init__(self, encoder: Encoder, index: VectorIndex, token_head: TokenHead | None = None) -> None:
+    def __init__(self, encoder: Encoder, index: VectorIndex, verifier: Any = None) -> None:
         self.encoder = encoder
-        self.token_head = token_head or IdentityHead(encoder.dim)
+        self.verifier = verifier
+        self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         index.spec.check_compatible(self._spec())
 
-    def _spec(self, token_dtype: str = "int8", max_stored_tokens: int = 128) -> IndexSpec:
+    def _spec(self, token_dtype: str = "int8") -> IndexSpec:
+        max_stored_tokens = getattr(self.token_head, "max_tokens", 128)
         return IndexSpec(
             encoder_id=self.encoder.encoder_id,
             space=self.encoder.space,
@@ -77,24 +83,35 @@ class Pipeline:
         runtime: str = "torch",
         encoder: Encoder | None = None,
         backend: str | None = None,
+        verifier: Any = "shipped",
         **index_options: Any,
     ) -> Pipeline:
-        """Shipped encoder over an index: in memory, or at ``index_dir`` (a directory, or a
-        ``postgresql://`` DSN); an existing index there is opened."""
+        """Shipped encoder + shipped verifier over an index: in memory, or at ``index_dir`` (a
+        directory, or a ``postgresql://`` DSN); an existing index there is opened.
+
+        ``verifier``: "shipped", a checkpoint directory, a loaded verifier, or None (stage 1 only).
+        """
         encoder = encoder or load_encoder(runtime)
-        head = IdentityHead(encoder.dim)
-        if index_exists(index_dir, backend):
-            return cls(encoder, open_index(index_dir, backend, **index_options), head)  # type: ignore[arg-type]
-        spec = IndexSpec(encoder.encoder_id, encoder.space, encoder.dim, head.head_id, head.dim)
-        return cls(encoder, create_index(spec, index_dir, backend, **index_options), head)
+        loaded = _load_verifier(verifier)
+        if index_exists(index_dir, backend, **index_options):
+            return cls(encoder, open_index(index_dir, backend, **index_options), loaded)  # type: ignore[arg-type]
+        head: TokenHead = loaded if loaded is not None else IdentityHead(encoder.dim)
+        spec = IndexSpec(encoder.encoder_id, encoder.space, encoder.dim, head.head_id, head.dim,
+                         max_stored_tokens=getattr(head, "max_tokens", 128))
+        return cls(encoder, create_index(spec, index_dir, backend, **index_options), loaded)
 
     @classmethod
     def open(cls, index_dir: str | Path, *, runtime: str = "torch", encoder: Encoder | None = None,
-             backend: str | None = None, **index_options: Any) -> Pipeline:
-        """Reopen a persisted index (directory or ``postgresql://`` DSN) with its encoder and token head."""
+             backend: str | None = None, verifier: Any = "auto", **index_options: Any) -> Pipeline:
+        """Reopen a persisted index (directory or ``postgresql://`` DSN) with its encoder and token head.
+
+        ``verifier="auto"`` loads the shipped verifier when the index was built with its token head.
+        """
         index = open_index(index_dir, backend, **index_options)
         encoder = encoder or load_encoder(runtime)
-        return cls(encoder, index, IdentityHead(encoder.dim))
+        if verifier == "auto":
+            verifier = None if index.spec.token_head_id == "identity" else "shipped"
+        return cls(encoder, index, _load_verifier(verifier))
 
     # ---- writes --------------------------------------------------------------------------
     def add(
@@ -142,27 +159,101 @@ class Pipeline:
         k: int = 10,
         *,
         level: str | Level = Level.OFF,
+        mode: str | Mode = Mode.RELEVANCE,
         candidates: int | None = None,
         where: dict[str, Any] | None = None,
         budget_ms: float | None = None,
         keep_rejected: bool = False,
     ) -> list[SearchHit]:
-        """Top-k hits for ``query``. ``level="off"`` is exactly stage 1."""
-        level = _level(level)
+        """Top-k hits for ``query``, ordered by the final score.
+
+        ``level="off"`` is exactly stage 1. Otherwise ``candidates`` stage-1 hits (default 2k)
+        are verified (only the top few at ``light``), in score order until ``budget_ms`` is spent;
+        rejected hits are dropped unless ``keep_rejected`` (then returned last, marked).
+        """
+        level, mode = _level(level), _mode(mode)
+        if candidates is not None and (not isinstance(candidates, int) or candidates < 1):
+            raise InputError(f"candidates must be a positive integer, got {candidates!r}")
         started = time.perf_counter()
         encoded = self._encode_query(query)
-        n_candidates = max(k, candidates or k)
-        raw = self.index.search(encoded.pooled, n_candidates, where=where)[0]
-        stored = {d.id: d for d in self.index.get([h.id for h in raw])}
-        hits = [
-            SearchHit(id=h.id, text=stored[h.id].text, score=h.score, stage1_score=h.score,
-                      rank=r, metadata=stored[h.id].metadata)
-            for r, h in enumerate(raw)
+        verifying = level is not Level.OFF
+        if verifying and self.verifier is None:
+            raise ConfigError(f"level={level.value!r} needs a verifier; this pipeline has none (use level='off' "
+                              "or Pipeline.default(verifier='shipped'))")
+        n_candidates = max(k, candidates or (2 * k if verifying else k))
+        found = search_stored(self.index, encoded.pooled, n_candidates, where, with_states=verifying)[0]
+        raw = [RawHit(h.id, h.score) for h in found]  # one round trip for hits + token states
+        stored = {h.id: h.document for h in found}
+        if not verifying:
+            return [SearchHit(id=h.id, text=stored[h.id].text, score=h.score, stage1_score=h.score, rank=r,
+                              metadata=stored[h.id].metadata) for r, h in enumerate(raw[:k])]
+        to_verify = raw[:LIGHT_TOP] if level is Level.LIGHT else raw
+        verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify], mode, level,
+                                       started, budget_ms)
+        ranked = []
+        for h in raw:
+            verdict = verdicts.get(h.id)
+            score = h.score
+            if verdict is not None:
+                score += RERANK_WEIGHT * (verdict.p_match - 0.5)
+                if verdict.decision is Decision.REJECT:
+                    if not keep_rejected:
+                        continue
+                    score -= REJECT_PENALTY
+                if verdict.decision is Decision.ABSTAIN and level is Level.STRICT:
+                    continue
+            ranked.append((score, h, verdict))
+        ranked.sort(key=lambda item: -item[0])
+        return [
+            SearchHit(id=h.id, text=stored[h.id].text, score=score, stage1_score=h.score, rank=r,
+                      metadata=stored[h.id].metadata, verified=v is not None,
+                      p_match=v.p_match if v else None, decision=v.decision if v else None,
+                      reasons=v.reasons if v else [])
+            for r, (score, h, v) in enumerate(ranked[:k])
         ]
-        if level is not Level.OFF:
-            raise ConfigError(f"level={level.value!r} needs a verifier; this pipeline has none (use level='off')")
-        log.debug("search took %.1f ms", 1000 * (time.perf_counter() - started))
-        return hits[:k]
+
+    def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], mode: Mode, level: Level,
+                       started: float, budget_ms: float | None) -> dict[str, Verdict]:
+        from verirank.verifier.runtime import Candidate, QueryStates
+
+        q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
+                        encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        out: dict[str, Verdict] = {}
+        chunk = VERIFY_CHUNK if budget_ms is not None else max(1, len(docs))
+        for lo in range(0, len(docs), chunk):
+            if budget_ms is not None and 1000 * (time.perf_counter() - started) >= budget_ms:
+                log.debug("latency budget %.0f ms spent after %d verified candidates", budget_ms, len(out))
+                break
+            part = docs[lo : lo + chunk]
+            cands = [Candidate(d.text, d.token_states, d.token_spans) for d in part]
+            for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level)):
+                out[doc.id] = verdict
+        return out
+
+    def verify(
+        self,
+        query: str,
+        candidates: Sequence[str],
+        *,
+        mode: str | Mode = Mode.RELEVANCE,
+        level: str | Level = Level.FULL,
+    ) -> list[Verdict]:
+        """Verdicts for ``query`` against each candidate text (no index needed)."""
+        from verirank.verifier.runtime import Candidate, QueryStates
+
+        if self.verifier is None:
+            raise ConfigError("this pipeline has no verifier; create it with Pipeline.default(verifier='shipped')")
+        mode, level = _mode(mode), _level(level)
+        encoded = self._encode_query(query)
+        texts = check_texts(candidates, "candidate")
+        if not texts:
+            return []
+        enc = self.encoder.encode(texts)
+        states = self.verifier.project(enc.token_states)
+        q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
+                        encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        cands = [Candidate(t, s, o[: len(s)]) for t, s, o in zip(texts, states, enc.offsets)]
+        return self.verifier.verify(q, cands, mode, level)
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:
         """Stage-1 cosine between ``text`` and each of ``others`` (no index needed)."""
@@ -180,6 +271,25 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _load_verifier(verifier: Any) -> Any:
+    if verifier is None or verifier is False:
+        return None
+    from verirank.verifier.runtime import NearMissVerifier
+
+    if isinstance(verifier, NearMissVerifier):
+        return verifier
+    if verifier == "shipped":
+        return NearMissVerifier.load()
+    return NearMissVerifier.load(verifier)
+
+
+def _mode(mode: str | Mode) -> Mode:
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise ConfigError(f"mode={mode!r}; choose one of {[m.value for m in Mode]}") from None
 
 
 def _level(level: str | Level) -> Level:

@@ -175,6 +175,7 @@ def test_killed_writer_leaves_previous_state_readable(tmp_path, delay_s):
     time.sleep(delay_s)  # now somewhere inside a later write
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
     index = EmbeddedIndex.open(path)
     assert len(index) % 3000 == 0 and len(index) >= committed[0]
     ids = index.ids()

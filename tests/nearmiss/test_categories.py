@@ -125,3 +125,9 @@ def test_generate_spans_point_at_the_change_and_are_deterministic():
     assert spatial_pair.text == "The museum is south of the river. It opens at nine."
     assert any(p.label == 1 for p in a) and any(p.label == 0 for p in a)
     assert generate(["", "   "]) == []
+
+
+def test_synonyms_skip_comparative_and_superlative_forms():
+    assert paraphrase.synonym(nlp()("Boston is larger than Denver."), random.Random(0)) is None
+    out = paraphrase.synonym(nlp()("They purchased a large house."), random.Random(0))
+    assert out is not None and out.text in {"They bought a large house.", "They purchased a big house."}

@@ -122,3 +122,5 @@ def info(index_dir: IndexOpt) -> None:
 from verirank.cli import train as _train_commands  # noqa: E402,F401  (registers train, calibrate)
 
 from verirank.cli import profile as _profile  # noqa: E402,F401  (registers `verirank profile`)
+
+from verirank.cli import serve as _serve  # noqa: E402,F401  (registers `verirank serve`)

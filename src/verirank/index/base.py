@@ -68,6 +68,18 @@ class RawHit:
     score: float
 
 
+@dataclass(frozen=True)
+class StoredHit:
+    """A search hit with its stored document (PostgreSQL returns both from one query)."""
+
+    score: float
+    document: StoredDocument
+
+    @property
+    def id(self) -> str:
+        return self.document.id
+
+
 @runtime_checkable
 class VectorIndex(Protocol):
     spec: IndexSpec
@@ -96,6 +108,19 @@ class VectorIndex(Protocol):
     def info(self) -> IndexInfo: ...
 
     def close(self) -> None: ...
+
+
+def search_stored(
+    index: VectorIndex, vectors: np.ndarray, k: int, where: dict[str, Any] | None = None, with_states: bool = False
+) -> list[list[StoredHit]]:
+    """Search and fetch the hits' documents: one query where the backend can (``search_stored``),
+    else ``search`` then ``get``."""
+    own = getattr(index, "search_stored", None)
+    if own is not None:
+        return own(vectors, k, where, with_states)
+    results = index.search(vectors, k, where)
+    docs = {d.id: d for d in index.get(list(dict.fromkeys(h.id for hits in results for h in hits)), with_states)}
+    return [[StoredHit(h.score, docs[h.id]) for h in hits] for hits in results]
 
 
 def check_batch(

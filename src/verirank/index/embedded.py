@@ -59,7 +59,8 @@ class EmbeddedIndex:
         self._texts: list[str] = []
         self._meta: list[dict[str, Any]] = []
         self._truncated: list[bool] = []
-        self._vectors = np.zeros((0, spec.dim), dtype=np.float32)
+        self._matrix = np.zeros((0, spec.dim), dtype=np.float32)
+        self._pending: list[np.ndarray] = []  # added vectors not yet joined to _matrix
         self._states: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._keys = np.zeros(0, dtype=np.uint64)
         self._next_key = 0
@@ -67,6 +68,18 @@ class EmbeddedIndex:
         self._hnsw_view = False
         self._hnsw_path: Path | None = None
         self._dirty = False
+
+    @property
+    def _vectors(self) -> np.ndarray:
+        """All vectors (N, D); batches added since the last read are joined once, not per add."""
+        if self._pending:
+            self._matrix = np.concatenate([self._matrix, *self._pending])
+            self._pending = []
+        return self._matrix
+
+    @_vectors.setter
+    def _vectors(self, value: np.ndarray) -> None:
+        self._matrix, self._pending = value, []
 
     # ---- create / open -------------------------------------------------------------------
     @classmethod
@@ -170,7 +183,7 @@ class EmbeddedIndex:
             self._meta.append(dict(doc.metadata))
         self._truncated.extend(bool(t) for t in (truncated or [False] * len(documents)))
         self._states.extend(new_states)
-        self._vectors = np.concatenate([self._vectors, vectors])
+        self._pending.append(vectors)
         self._keys = np.concatenate([self._keys, keys])
         if self._hnsw is not None:
             self._writable_hnsw().add(keys, vectors)

@@ -22,14 +22,16 @@ def backend_for(location: str | Path | None, backend: str | None = None) -> str:
     return "embedded"
 
 
-def index_exists(location: str | Path | None, backend: str | None = None) -> bool:
+def index_exists(location: str | Path | None, backend: str | None = None, **options: Any) -> bool:
+    """Whether an index is at ``location`` (for PostgreSQL: in ``options["table"]``, if given)."""
     if location is None:
         return False
     if backend_for(location, backend) == "embedded":
         return (Path(location) / "manifest.json").exists()
     from verirank.index.postgres import PostgresIndex
 
-    return PostgresIndex.exists(str(location))
+    table = options.get("table")
+    return PostgresIndex.exists(str(location)) if table is None else PostgresIndex.exists(str(location), table=table)
 
 
 def open_index(location: str | Path, backend: str | None = None, **options: Any) -> VectorIndex:

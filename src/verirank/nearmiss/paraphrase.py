@@ -93,7 +93,7 @@ def front_reorder(doc: Any, rng: random.Random) -> Perturbation | None:
 
 
 def synonym(doc: Any, rng: random.Random) -> Perturbation | None:
-    spots = [t for t in doc if (t.lemma_.lower(), t.pos_) in SYNONYMS]
+    spots = [t for t in doc if (t.lemma_.lower(), t.pos_) in SYNONYMS and t.tag_ not in ("JJR", "JJS", "RBR", "RBS")]
     if not spots:
         return None
     t = rng.choice(spots)

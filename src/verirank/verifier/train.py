@@ -38,7 +38,7 @@ class TrainConfig:
     heldout_corpora: tuple[str, ...] = ("cranfield", "cisi", "med")  # never read by training
     heldout_pair_sets: tuple[str, ...] = ("hans", "mrpc")  # never read by training
     max_cannot_premises: int = 9000
-    max_generator_anchors: int = 9000
+    max_generator_anchors: int = 20000
     max_relevance_queries_per_corpus: int = 2500
     max_docs_per_corpus: int = 5000  # documents sampled per training corpus (queries + neighbours)
     steps: int = 3000

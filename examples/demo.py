@@ -1,0 +1,70 @@
+"""`make demo`: index a small corpus full of deliberate near-misses, then show stage 1 beside
+stage 2 for a few queries, so the near-misses that cosine similarity lets through are visible."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+import verirank
+from verirank.corpus import read_documents
+
+HERE = Path(__file__).resolve().parent
+console = Console(width=160)
+
+
+def main() -> int:
+    docs = list(read_documents(HERE / "demo_corpus.jsonl"))
+    queries = json.loads((HERE / "demo_queries.json").read_text("utf-8"))
+    started = time.perf_counter()
+    pipe = verirank.Pipeline.default()  # shipped encoder + verifier, in-memory embedded index
+    pipe.add(docs)
+    console.print(f"[bold]indexed {len(docs)} passages[/] in {time.perf_counter() - started:.1f}s "
+                  f"(verifier token head {pipe.index.spec.token_head_id})\n")
+    caught = 0
+    for item in queries:
+        query, mode = item["query"], item.get("mode", "relevance")
+        plain = pipe.search(query, k=5, level="off")
+        verified = pipe.search(query, k=5, level="full", mode=mode, candidates=10, keep_rejected=True)
+        table = Table(title=f"{query!r}  (mode={mode})", title_justify="left", show_lines=False)
+        table.add_column("#", width=2)
+        table.add_column("stage 1 (cosine)", width=62)
+        table.add_column("verified (full)", width=62)
+        table.add_column("verdict", width=26)
+        for r in range(5):
+            left = _cell(plain[r], item) if r < len(plain) else ""
+            right, verdict = ("", "")
+            if r < len(verified):
+                hit = verified[r]
+                right = _cell(hit, item)
+                verdict = f"{hit.decision.value} p={hit.p_match:.2f}" if hit.decision else "not verified"
+                if hit.reasons and hit.decision.value != "accept":
+                    reason = hit.reasons[0]
+                    span = f" '{reason.candidate_span.text}'" if reason.candidate_span else ""
+                    verdict += f"\n{reason.category.value}{span}"
+            table.add_row(str(r + 1), left, right, verdict)
+        console.print(table)
+        traps = set(item.get("trap", []))
+        top_plain = plain[0].id if plain else None
+        accepted = [h for h in verified if h.decision and h.decision.value == "accept"]
+        if top_plain in traps and (not accepted or accepted[0].id not in traps):
+            caught += 1
+        console.print()
+    console.print(f"[bold]queries where stage 1 ranked a near-miss first and verification fixed it: {caught}/"
+                  f"{sum(1 for q in queries if q.get('trap'))}[/]")
+    return 0
+
+
+def _cell(hit: verirank.SearchHit, item: dict) -> str:
+    mark = " [green](expected)[/]" if hit.id == item.get("expects") else (
+        " [red](near-miss)[/]" if hit.id in item.get("trap", []) else "")
+    return f"{hit.stage1_score:.3f} {hit.text[:52]}{mark}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The checkpoint shipped in the package: trained, calibrated, wired into search."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+
+import verirank  # noqa: E402
+from verirank.errors import EncoderMismatch  # noqa: E402
+from verirank.verifier import checkpoint  # noqa: E402
+from verirank.verifier.runtime import NearMissVerifier  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return NearMissVerifier.load()
+
+
+@pytest.fixture(scope="module")
+def pipe(torch_encoder, shipped):
+    return verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+
+
+def test_shipped_checkpoint_is_trained_and_documented(shipped):
+    meta = checkpoint.read_meta(checkpoint.shipped_path())
+    assert meta["training"]["history"], "no training history: the shipped checkpoint is untrained"
+    assert (checkpoint.shipped_path() / "README.md").read_text().count("held_out") >= 1
+    assert shipped.head_id.startswith("head-") and shipped.dim == shipped.cfg.token_dim
+
+
+def test_does_not_accept_role_reversal_and_accepts_a_restatement(pipe):
+    reversal, same = pipe.verify("the dog bit the man", ["the man bit the dog", "the dog bit the man"],
+                                 mode="identity", level="full")
+    assert reversal.decision.value != "accept" and reversal.p_match < 0.5 and reversal.reasons
+    assert same.decision.value == "accept" and same.p_match > reversal.p_match + 0.3
+
+
+def test_rejects_spatial_flip_and_accepts_a_paraphrase(pipe):
+    flip, paraphrase = pipe.verify("The museum is north of the river.",
+                                   ["The museum is south of the river.", "The museum lies north of the river."],
+                                   mode="identity", level="full")
+    assert flip.decision.value == "reject" and flip.reasons[0].category.value != "match"
+    assert paraphrase.decision.value == "accept" and paraphrase.p_match > flip.p_match + 0.3
+
+
+def test_rejects_negation_and_reports_a_reason_with_spans(pipe):
+    (verdict,) = pipe.verify("Aspirin should not be taken with ibuprofen.",
+                             ["Aspirin should be taken with ibuprofen."], mode="identity")
+    assert verdict.decision.value == "reject"
+    reason = verdict.reasons[0]
+    assert reason.category.value != "match"
+    assert reason.candidate_span is None or reason.candidate_span.text in verdict.candidate
+
+
+CORPUS = [
+    "the dog bit the man in the park",
+    "the man bit the dog in the park",
+    "a dog was walking in the park with its owner",
+    "stock prices fell sharply on tuesday",
+    "the museum is north of the river",
+    "the museum is south of the river",
+]
+
+
+@pytest.fixture(scope="module")
+def filled(torch_encoder, shipped):
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+    p.add(CORPUS)
+    return p
+
+
+def test_level_off_is_exactly_stage_one(filled):
+    plain = filled.search("the dog bit the man in the park", k=4, level="off")
+    ids = [h.id for h in filled.index.search(filled.encoder.encode(["the dog bit the man in the park"]).pooled, 4)[0]]
+    assert [h.id for h in plain] == ids and not any(h.verified for h in plain)
+
+
+def test_full_verifies_and_drops_or_demotes_rejects(filled):
+    query = "the dog bit the man in the park"
+    full = filled.search(query, k=6, level="full", mode="identity", candidates=6)
+    assert all(h.verified for h in full)
+    assert all(h.decision.value != "reject" for h in full)
+    kept = filled.search(query, k=6, level="full", mode="identity", candidates=6, keep_rejected=True)
+    assert len(kept) == 6
+    rejected = [h for h in kept if h.decision.value == "reject"]
+    accepted = [h for h in kept if h.decision.value == "accept"]
+    assert rejected and {"3"} <= {h.id for h in rejected}  # an unrelated passage is rejected
+    assert next(h for h in kept if h.id == "1").decision.value != "accept"  # the role reversal is not accepted
+    if rejected and accepted:
+        assert max(h.rank for h in accepted) < min(h.rank for h in rejected)
+
+
+def test_light_verifies_only_the_top_few_and_budget_zero_verifies_none(filled):
+    light = filled.search("a museum by the river", k=6, level="light", candidates=6, keep_rejected=True)
+    assert sum(h.verified for h in light) <= 5
+    none = filled.search("a museum by the river", k=3, level="full", budget_ms=0.0)
+    assert len(none) == 3 and not any(h.verified for h in none)
+
+
+def test_strict_returns_no_abstain(filled):
+    hits = filled.search("the museum is north of the river", k=6, level="strict", mode="identity", candidates=6)
+    assert all(h.decision.value == "accept" for h in hits)
+
+
+def test_long_passages_keep_their_first_tokens(tmp_path, torch_encoder, shipped):
+    p = verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=shipped)
+    long_text = "the valve opens at high pressure. " * 60
+    p.add([long_text], ids=["long"])
+    stored = p.index.get(["long"], with_states=True)[0]
+    assert stored.token_states.shape == (shipped.cfg.max_doc_tokens, shipped.dim)
+    assert stored.token_spans[0][0] == 0 and stored.token_spans[-1][1] < len(long_text) // 2
+    assert stored.truncated  # longer than the encoder window too: recorded
+
+
+def test_index_built_without_the_head_is_refused(tmp_path, torch_encoder, shipped):
+    verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=None).add(["x y z"])
+    with pytest.raises(EncoderMismatch, match="re-index"):
+        verirank.Pipeline.open(tmp_path / "ix", encoder=torch_encoder, verifier=shipped)
