@@ -26,11 +26,13 @@ def main() -> int:
     pipe.add(docs)
     console.print(f"[bold]indexed {len(docs)} passages[/] in {time.perf_counter() - started:.1f}s "
                   f"(verifier token head {pipe.index.spec.token_head_id})\n")
-    caught = 0
+    fixed = 0
     for item in queries:
         query, mode = item["query"], item.get("mode", "relevance")
         plain = pipe.search(query, k=5, level="off")
-        verified = pipe.search(query, k=5, level="full", mode=mode, candidates=10, keep_rejected=True)
+        verified = pipe.search(query, k=5, level="full", mode=mode, candidates=10)  # rejects dropped
+        caught = [h for h in pipe.search(query, k=10, level="full", mode=mode, candidates=10, keep_rejected=True)
+                  if h.decision is not None and h.decision.value == "reject" and h.id in item.get("trap", [])]
         table = Table(title=f"{query!r}  (mode={mode})", title_justify="left", show_lines=False)
         table.add_column("#", width=2)
         table.add_column("stage 1 (cosine)", width=62)
@@ -49,13 +51,17 @@ def main() -> int:
                     verdict += f"\n{reason.category.value}{span}"
             table.add_row(str(r + 1), left, right, verdict)
         console.print(table)
+        for hit in caught:
+            reason = hit.reasons[0]
+            console.print(f"  [red]rejected near-miss[/] {hit.text!r} p={hit.p_match:.2f} ({reason.category.value}"
+                          + (f", '{reason.candidate_span.text}'" if reason.candidate_span else "") + ")")
         traps = set(item.get("trap", []))
         top_plain = plain[0].id if plain else None
         accepted = [h for h in verified if h.decision and h.decision.value == "accept"]
         if top_plain in traps and (not accepted or accepted[0].id not in traps):
-            caught += 1
+            fixed += 1
         console.print()
-    console.print(f"[bold]queries where stage 1 ranked a near-miss first and verification fixed it: {caught}/"
+    console.print(f"[bold]queries where stage 1 ranked a near-miss first and verification fixed it: {fixed}/"
                   f"{sum(1 for q in queries if q.get('trap'))}[/]")
     return 0
 

@@ -134,5 +134,5 @@ def test_loss_decreases_on_a_learnable_toy_problem():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
