@@ -30,8 +30,14 @@ def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
     if not pairs:
         return _swap_compounds(doc, rng)
     a, b = rng.choice(pairs)
-    return replace_spans(doc.text, [(a.idx, a.idx + len(a.text), _case(b.text, a.text)),
-                                    (b.idx, b.idx + len(b.text), _case(a.text, b.text))], Category.BINDING)
+    edits = [(a.idx, a.idx + len(a.text), _case(b.text, a.text)), (b.idx, b.idx + len(b.text), _case(a.text, b.text))]
+    for mod, new in ((a, b.text), (b, a.text)):
+        art = mod.doc[mod.i - 1] if mod.i > 0 else None
+        if art is not None and art.lower_ in ("a", "an"):
+            want = "an" if new[:1].lower() in "aeiou" else "a"
+            if want != art.lower_:
+                edits.append((art.idx, art.idx + len(art.text), _case(want, art.text)))
+    return replace_spans(doc.text, edits, Category.BINDING)
 
 
 def _swap_compounds(doc: Any, rng: random.Random) -> Perturbation | None:

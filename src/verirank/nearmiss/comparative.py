@@ -24,8 +24,13 @@ FLIPS["more"] = "less"
 
 
 def _allowed(t: Any) -> bool:
-    if t.lower_ in ("more", "less", "most", "least"):
-        return t.tag_ in ("JJR", "RBR", "JJS", "RBS") or t.dep_ in ("advmod", "amod")
+    if t.pos_ == "PROPN" or t.head.pos_ == "PROPN" or t.text[:1].isupper() and t.i > 0:
+        return False  # "Greater Manchester", "Best Foreign Language Film"
+    if t.lower_ in ("more", "less", "most", "least", "fewer"):
+        # only as a degree modifier of an adjective/adverb ("more effective"), not a quantity ("two more bodies")
+        return t.dep_ == "advmod" and t.head.pos_ in ("ADJ", "ADV")
+    if t.lower_ in ("least", "most", "highest", "lowest") and any(w.lower_ == "of" for w in t.doc[t.i + 1 : t.i + 3]):
+        return False
     if t.lower_ in ("above", "below"):
         return False  # spatial category owns it
     if t.lower_ in ("rise", "fall", "increase", "decrease"):

@@ -27,6 +27,12 @@ def _allowed(t: Any) -> bool:
         nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
         if nxt is not None and nxt.lower_ in ("from", "to", "in", "on", "by"):
             return False  # "excluded from" has no "included from"
+    if t.lower_ in ("with", "without"):
+        pobj = next(c for c in t.children if c.dep_ == "pobj")
+        if any(w.lower_ in ("no", "any", "none", "nothing") for w in pobj.subtree):
+            return False  # "without no problem"
+        if t.head.pos_ not in ("NOUN", "PROPN"):
+            return False  # after verbs/adjectives "with" is usually an argument: "pleaded with", "vary with"
     if t.lower_ == "with":
         if t.dep_ != "prep" or t.head.lower_ in FIXED_WITH or t.i == 0:
             return False

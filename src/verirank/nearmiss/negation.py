@@ -10,14 +10,19 @@ from verirank.nearmiss.base import Perturbation, replace_spans
 from verirank.types import Category
 
 ADVERB_FLIPS = {"always": "never", "never": "always"}
+NEGATIVE_POLARITY = {"no", "never", "none", "nothing", "nobody", "any", "anything", "anyone", "either", "neither",
+                     "nor", "only", "yet", "ever"}
+SPEECH_VERBS = {"say", "tell", "add", "state", "note", "write", "report", "explain", "announce", "claim"}
 NEGATORS = {"not", "n't"}
 DO_TENSE = {"does": "VBZ", "did": "VBD", "do": "VBP"}
 
 
 def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    if root is None or root.pos_ not in ("VERB", "AUX"):
-        return None
+    if root is None or root.pos_ not in ("VERB", "AUX") or root.tag_ == "VBN" and not any(
+        c.dep_ in ("aux", "auxpass") for c in root.children
+    ):
+        return None  # no finite main verb (a participle or a mis-parsed noun)
     text = doc.text
     negs = [c for c in root.children if c.dep_ == "neg" and c.lower_ in NEGATORS]
     if negs:
@@ -28,8 +33,10 @@ def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
         new = ADVERB_FLIPS[t.lower_]
         return replace_spans(text, [(t.idx, t.idx + len(t.text), new.capitalize() if t.text[0].isupper() else new)],
                              Category.NEGATION)
-    if any(c.dep_ == "neg" or c.lower_ in ("no", "never", "none", "nothing", "nobody") for c in doc):
-        return None  # already negative somewhere: adding "not" risks a double negative
+    if any(c.dep_ == "neg" or c.lower_ in NEGATIVE_POLARITY for c in doc):
+        return None  # negative or polarity words elsewhere: adding "not" risks nonsense ("not ... any more")
+    if any(ch in doc.text for ch in "\"“”") and root.lemma_ in SPEECH_VERBS:
+        return None  # 'X," he said' -> negating the speech tag, not the claim
     auxes = [c for c in root.children if c.dep_ in ("aux", "auxpass") and c.i < root.i]
     if auxes:
         a = auxes[0]

@@ -9,13 +9,15 @@ from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import Perturbation, is_plural, lower_first, replace_spans, simple_np, span_text
 from verirank.types import Category
 
+LIGHT_VERBS = {"have", "take", "make", "give", "reach", "win", "get", "do", "know", "rival", "resemble", "meet",
+               "marry", "equal", "face", "play", "join", "hold", "reverse", "prevail", "cost", "place"}
 BE_FORMS = {("VBZ", False): "is", ("VBZ", True): "are", ("VBP", False): "is", ("VBP", True): "are",
             ("VBD", False): "was", ("VBD", True): "were"}
 
 
 def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
     for verb in doc:
-        if verb.pos_ != "VERB" or verb.tag_ not in ("VBD", "VBZ", "VBP", "VBN", "VB"):
+        if verb.pos_ != "VERB" or verb.tag_ not in ("VBD", "VBZ", "VBP", "VBN", "VB") or verb.lemma_ in LIGHT_VERBS:
             continue
         subj = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subj is None:
@@ -32,8 +34,33 @@ def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
             continue
         if doc[a[0]:a[1]].text.lower() == doc[b[0]:b[1]].text.lower():
             continue
+        if any(t.like_num or t.lower_ in ("percent", "%") for t in (*doc[a[0]:a[1]], *doc[b[0]:b[1]])):
+            continue  # "43 percent prevailed the president"
+        if not (_agentive(subj) and _agentive(obj)):
+            continue
         return _swap(doc, verb, subj, obj, a, b)
     return None
+
+
+def _agentive(head: Any) -> bool:
+    """Both sides must be able to act: names, or people/organisation-like common nouns."""
+    if head.pos_ == "PROPN":
+        return True
+    return head.lemma_.lower() in AGENT_NOUNS
+
+
+AGENT_NOUNS = {
+    "dog", "cat", "man", "woman", "boy", "girl", "child", "teacher", "student", "doctor", "patient", "nurse",
+    "police", "officer", "judge", "lawyer", "jury", "company", "firm", "bank", "government", "court", "team",
+    "player", "coach", "army", "soldier", "enemy", "customer", "client", "server", "user", "parent", "driver",
+    "worker", "union", "manager", "employee", "employer", "committee", "board", "senator", "president", "minister",
+    "voter", "buyer", "seller", "landlord", "tenant", "author", "editor", "reader", "critic", "fan", "mother",
+    "father", "brother", "sister", "friend", "neighbour", "neighbor", "king", "queen", "prince", "cell", "virus",
+    "bacterium", "antibody", "predator", "prey", "wolf", "lion", "bird", "fish", "agency", "group", "country",
+    "city", "state", "rival", "partner", "investor", "bidder", "attacker", "defender", "victim", "suspect",
+    "witness", "prosecutor", "researcher", "scientist", "engineer", "pilot", "passenger", "crowd", "leader",
+    "startup", "competitor", "hospital", "school", "university", "club", "airline", "retailer", "supplier",
+}
 
 
 def _np_text(doc: Any, rng: tuple[int, int], sentence_start: bool) -> str:
