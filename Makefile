@@ -30,6 +30,8 @@ clean:
 # Every figure in README.md and reports/ (needs ../shared/data; slow: run it in the background).
 reports: $(STAMP)
 	$(BIN)/python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval
+	$(BIN)/python benchmarks/eval_verifier.py --checkpoint runs/ablation_frozen/checkpoint --seed 0 --skip-ndcg \
+		--out reports/verifier_eval_ablation_frozen_head
 	$(BIN)/python benchmarks/verify_latency.py --seed 0 --out reports/bench/verify_latency.json
 	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
 	$(BIN)/verirank profile --corpus ../shared/data/cranfield/corpus.jsonl.gz \
@@ -40,4 +42,5 @@ reports: $(STAMP)
 verifier: $(STAMP)
 	$(BIN)/verirank train --config configs/verifier.json --out runs/verifier
 	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier/checkpoint src/verirank/checkpoints/verifier
+	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
 	$(BIN)/python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval --update-card

@@ -208,7 +208,7 @@ def update_card(directory: Path, report: dict[str, Any]) -> None:
                                         "far_at_tar95": (r["far_at_tar95"] or {}).get("value")}
         for r in report["pairs"] if r["scorer"].startswith("verifier")
     }
-    meta["metrics"] = {"held_out": headline, "ece": report["calibration_ece"], "reason_category": report["reason_category"],
+    meta["metrics"] = {**meta.get("metrics", {}), "held_out": headline, "ece": report["calibration_ece"], "reason_category": report["reason_category"],
                        "ndcg10": {r["collection"]: {"stage1": r["stage1"]["ndcg@10"]["value"],
                                                     "verified": r["verified"]["ndcg@10"]["value"]} for r in report["ndcg"]},
                        "command": f"python benchmarks/eval_verifier.py --seed {report['seed']} --update-card"}

@@ -55,9 +55,13 @@ def as_documents(
 class Pipeline:
     """Two-stage retrieval: an unchanged embedder for recall, a verifier for precision."""
 
-    def __init__(self, encoder: Encoder, index: VectorIndex, verifier: Any = None) -> None:
+    def __init__(self, encoder: Encoder, index: VectorIndex, verifier: Any = None,
+                 rerank_weight: float | None = None) -> None:
         self.encoder = encoder
         self.verifier = verifier
+        shipped_weight = verifier.meta.get("rerank_weight") if verifier is not None else None
+        # how far p_match may move a verified hit: argument, else the checkpoint's tuned value
+        self.rerank_weight = rerank_weight if rerank_weight is not None else (shipped_weight or RERANK_WEIGHT)
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         index.spec.check_compatible(self._spec())
@@ -195,7 +199,7 @@ class Pipeline:
             verdict = verdicts.get(h.id)
             score = h.score
             if verdict is not None:
-                score += RERANK_WEIGHT * (verdict.p_match - 0.5)
+                score += self.rerank_weight * (verdict.p_match - 0.5)
                 if verdict.decision is Decision.REJECT:
                     if not keep_rejected:
                         continue
