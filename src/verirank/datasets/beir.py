@@ -7,7 +7,8 @@ import gzip
 import io
 import json
 from pathlib import Path
-from typing import IO, NamedTuple
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -70,18 +71,11 @@ def load_corpus(path: str | Path) -> CorpusFile:
         return CorpusFile(list(read_documents(path)), [])
     docs: list[Document] = []
     skipped: list[str] = []
-    with _open_text(path) as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg}); one JSON object per line") from exc
-            if isinstance(rec, dict) and not (rec.get("title") or "").strip() and not (rec.get("text") or "").strip():
-                skipped.append(str(rec.get("_id", rec.get("id", f"line {line_no}"))))
-                continue
-            docs.append(_json_document(line, line_no, path))
+    for line_no, line, rec in _json_lines(path):
+        if isinstance(rec, dict) and not (rec.get("title") or "").strip() and not (rec.get("text") or "").strip():
+            skipped.append(str(rec.get("_id", rec.get("id", f"line {line_no}"))))
+            continue
+        docs.append(_json_document(line, line_no, path))
     if skipped:
         log.warning("%s: skipped %d empty documents: %s", path, len(skipped), ", ".join(skipped[:10]))
     return CorpusFile(docs, skipped)
@@ -91,6 +85,17 @@ def load_queries(path: str | Path) -> dict[str, str]:
     """Queries from a JSONL file of ``{"_id"|"id": ..., "text": ...}`` objects (optionally gzipped)."""
     path = require_file(Path(path), "queries file")
     queries: dict[str, str] = {}
+    for line_no, _, rec in _json_lines(path):
+        qid = rec.get("_id", rec.get("id")) if isinstance(rec, dict) else None
+        text = (rec.get("text") or "").strip() if isinstance(rec, dict) else ""
+        if qid is None or not text:
+            raise InputError(f"{path}:{line_no}: a query needs '_id' (or 'id') and non-empty 'text'")
+        queries[str(qid)] = text
+    return queries
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, str, Any]]:
+    """(line number, raw line, parsed JSON) for each non-blank line; bad JSON names the line."""
     with _open_text(path) as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
@@ -99,12 +104,7 @@ def load_queries(path: str | Path) -> dict[str, str]:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg}); one JSON object per line") from exc
-            qid = rec.get("_id", rec.get("id")) if isinstance(rec, dict) else None
-            text = (rec.get("text") or "").strip() if isinstance(rec, dict) else ""
-            if qid is None or not text:
-                raise InputError(f"{path}:{line_no}: a query needs '_id' (or 'id') and non-empty 'text'")
-            queries[str(qid)] = text
-    return queries
+            yield line_no, line, rec
 
 
 def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
