@@ -1,10 +1,17 @@
-"""Sample generator outputs per category for a human validity audit (fixed seed).
+"""Sample generator outputs per category for a human validity audit, and summarise the verdicts.
 
-    python benchmarks/audit_nearmiss.py --seed 0 --per-category 200 --out reports/nearmiss_audit
+    python benchmarks/audit_nearmiss.py sample --seed 0 --per-category 200     # writes the TSVs
+    (read every row; put 1 or 0 in `valid`, a reason in `note` for each 0)
+    python benchmarks/audit_nearmiss.py summarize                             # SUMMARY.md + .json
 
-Sources: real sentences from MRPC, CANNOT premises and the cranfield / cisi / med corpora.
-Writes CATEGORY.tsv (id, original, rewritten, changed span, valid) with an empty `valid`
-column for the reviewer, and yield.json (share of sampled sentences each category applies to).
+Sources (../shared/data, gzip JSONL): MRPC sentences, CANNOT and HANS premises, and sentences of
+the cranfield / cisi / med / npl / cacm / lisa abstracts (all of them; HANS capped), shuffled with a fixed seed.  Each
+category's sample is random over real text, with at most HANS_ROWS templated HANS rows.  ``sample`` writes
+``CATEGORY.tsv`` (id, source, original, rewritten, source span, target span, valid, note) for the
+seven near-miss categories and ``paraphrase.tsv`` for the positives, plus ``yield.json`` (share
+of pool sentences each category applies to, overall and per source) and the throughput of the
+run.  Re-sampling keeps the verdicts already given to identical (original, rewritten) rows, so a
+re-audit after a rule change only needs the new rows read.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import csv
 import gzip
 import json
 import random
+import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from verirank.datasets.testset import split_sentences
@@ -21,51 +30,144 @@ from verirank.nearmiss.generate import generate
 from verirank.types import Category
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+QUOTAS = {"mrpc": 20000, "cannot": 30000, "hans": 2000, "cranfield": 20000, "cisi": 20000, "med": 20000,
+          "npl": 20000, "cacm": 20000, "lisa": 40000}
+HANS_ROWS = 20  # HANS premises are templated and easy: at most this many rows per category unless real text runs out
+FIELDS = ["id", "source", "original", "rewritten", "source_span", "target_span", "valid", "note"]
+csv.field_size_limit(1 << 24)
 
 
-def sentences(seed: int, n: int) -> list[str]:
-    out: list[str] = []
-    with gzip.open(DATA / "mrpc" / "mrpc_pairs.jsonl.gz", "rt") as f:
-        for line in f:
-            r = json.loads(line)
-            out += [r["sentence1"], r["sentence2"]]
-    with gzip.open(DATA / "cannot" / "cannot_pairs.jsonl.gz", "rt") as f:
-        out += [json.loads(line)["premise"] for line in f]
-    for name in ("cranfield", "cisi", "med"):
-        with gzip.open(DATA / name / "corpus.jsonl.gz", "rt") as f:
-            for line in f:
-                out += split_sentences(json.loads(line)["text"])
-    out = [s for s in dict.fromkeys(out) if 5 <= len(s.split()) <= 40]
-    random.Random(seed).shuffle(out)
-    return out[:n]
+def _rows(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _clean(sentence: str) -> str:
+    return " ".join(sentence.replace(" .", ".").replace(" ,", ",").split())
+
+
+def pool(seed: int) -> list[tuple[str, str]]:
+    """(source, sentence) pairs: real sentences from each source, shuffled with ``seed``, capped by QUOTAS."""
+    by_source: dict[str, list[str]] = {}
+    mrpc = _rows(DATA / "mrpc" / "mrpc_pairs.jsonl.gz")
+    by_source["mrpc"] = [r[k] for r in mrpc for k in ("sentence1", "sentence2")]
+    by_source["cannot"] = [r["premise"] for r in _rows(DATA / "cannot" / "cannot_pairs.jsonl.gz")]
+    by_source["hans"] = [r["premise"] for r in _rows(DATA / "hans" / "hans_regenerated.jsonl.gz")]
+    for name in ("cranfield", "cisi", "med", "npl", "cacm", "lisa"):
+        by_source[name] = [s for d in _rows(DATA / name / "corpus.jsonl.gz") for s in split_sentences(d["text"])]
+    rng = random.Random(seed)
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, quota in QUOTAS.items():
+        sentences = [s for s in dict.fromkeys(_clean(s) for s in by_source[name]) if 5 <= len(s.split()) <= 40]
+        rng.shuffle(sentences)
+        for s in sentences[:quota]:
+            if s not in seen:
+                seen.add(s)
+                out.append((name, s))
+    return out
+
+
+def _stratified(rows: list, source_of: dict[str, str], n: int, rng: random.Random) -> list:
+    """A random sample of ``n`` rows, real text first: HANS fills at most HANS_ROWS unless real rows run out."""
+    real = [p for p in rows if source_of[p.anchor] != "hans"]
+    hans = [p for p in rows if source_of[p.anchor] == "hans"]
+    n_hans = min(len(hans), max(HANS_ROWS, n - len(real)))
+    chosen = rng.sample(real, min(len(real), n - n_hans)) + rng.sample(hans, n_hans)
+    rng.shuffle(chosen)
+    return chosen
+
+
+def _old_verdicts(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {(r["original"], r["rewritten"]): (r.get("valid", ""), r.get("note", ""))
+                for r in csv.DictReader(f, delimiter="\t") if r.get("valid", "") != ""}
+
+
+def sample(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sentences = pool(args.seed)
+    source_of = {s: src for src, s in sentences}
+    texts = [s for _, s in sentences]
+    start = time.perf_counter()
+    pairs = generate(texts, seed=args.seed, positives=True)
+    seconds = time.perf_counter() - start
+    rng = random.Random(args.seed)
+    n_by_source = Counter(source_of.values())
+    report: dict = {"seed": args.seed, "pool": len(texts), "pool_by_source": dict(n_by_source),
+                    "generate_seconds": round(seconds, 1), "texts_per_second": round(len(texts) / seconds, 1),
+                    "yield": {}, "yield_by_source": {}}
+    groups: dict[str, list] = defaultdict(list)
+    for p in pairs:
+        if p.label == 0:
+            groups[p.category.value].append(p)
+    positives = {(p.anchor, p.text): p for p in pairs if p.label == 1}
+    groups["paraphrase"] = list(positives.values())
+    for name in [c.value for c in Category.near_misses()] + ["paraphrase"]:
+        rows = groups[name]
+        anchors = {p.anchor for p in rows}
+        report["yield"][name] = round(len(anchors) / len(texts), 4)
+        per_src = Counter(source_of[a] for a in anchors)
+        report["yield_by_source"][name] = {s: round(per_src[s] / n, 4) for s, n in n_by_source.items()}
+        chosen = _stratified(rows, source_of, args.per_category, rng)
+        old = _old_verdicts(out / f"{name}.tsv")
+        with (out / f"{name}.tsv").open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, FIELDS, delimiter="\t")
+            w.writeheader()
+            for i, p in enumerate(chosen):
+                valid, note = old.get((p.anchor, p.text), ("", ""))
+                w.writerow({"id": i, "source": source_of[p.anchor], "original": p.anchor, "rewritten": p.text,
+                            "source_span": p.anchor_span.text if p.anchor_span else "",
+                            "target_span": p.text_span.text if p.text_span else "", "valid": valid, "note": note})
+    (out / "yield.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report["yield"], indent=2), f"\n{report['texts_per_second']} texts/s")
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for k successes out of n."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def summarize(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    report = json.loads((out / "yield.json").read_text(encoding="utf-8"))
+    lines = ["| category | judged | valid | validity [95% CI] | real text (no HANS) | yield (share of pool) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    summary = {}
+    for name in [c.value for c in Category.near_misses()] + ["paraphrase"]:
+        with (out / f"{name}.tsv").open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t"))
+        judged = [r for r in rows if r["valid"] in ("0", "1")]
+        real = [r for r in judged if r.get("source") != "hans"]
+        valid, real_valid = sum(r["valid"] == "1" for r in judged), sum(r["valid"] == "1" for r in real)
+        rate = valid / len(judged) if judged else float("nan")
+        lo, hi = _wilson(valid, len(judged))
+        real_rate = real_valid / len(real) if real else float("nan")
+        summary[name] = {"rows": len(rows), "judged": len(judged), "valid": valid, "validity": round(rate, 4),
+                         "ci95": [round(lo, 4), round(hi, 4)], "real_judged": len(real),
+                         "real_validity": round(real_rate, 4), "yield": report["yield"][name]}
+        lines.append(f"| {name} | {len(judged)} | {valid} | {rate:.1%} [{lo:.1%}, {hi:.1%}] | "
+                     f"{real_valid}/{len(real)} = {real_rate:.1%} | {report['yield'][name]:.2%} |")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out / "summary_table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["sample", "summarize"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-category", type=int, default=200)
-    ap.add_argument("--pool", type=int, default=12000)
     ap.add_argument("--out", default="reports/nearmiss_audit")
     args = ap.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    pool = sentences(args.seed, args.pool)
-    pairs = generate(pool, seed=args.seed)
-    rng = random.Random(args.seed)
-    yields = {}
-    for cat in [*Category.near_misses(), Category.MATCH]:
-        label = 1 if cat is Category.MATCH else 0
-        rows = [p for p in pairs if p.category is cat and p.label == label]
-        yields[cat.value] = len({p.anchor for p in rows}) / len(pool)
-        sample = rng.sample(rows, min(args.per_category, len(rows)))
-        name = "paraphrase" if cat is Category.MATCH else cat.value
-        with (out / f"{name}.tsv").open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, delimiter="\t")
-            w.writerow(["id", "original", "rewritten", "changed", "valid"])
-            for i, p in enumerate(sample):
-                w.writerow([i, p.anchor, p.text, p.text_span.text if p.text_span else "", ""])
-    (out / "yield.json").write_text(json.dumps({"pool": len(pool), "seed": args.seed, "yield": yields}, indent=2))
-    print(json.dumps(yields, indent=2))
+    sample(args) if args.command == "sample" else summarize(args)
 
 
 if __name__ == "__main__":

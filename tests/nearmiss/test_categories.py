@@ -132,3 +132,58 @@ def test_synonyms_skip_comparative_and_superlative_forms():
     assert paraphrase.synonym(nlp()("Boston is larger than Denver."), random.Random(0)) is None
     out = paraphrase.synonym(nlp()("They purchased a large house."), random.Random(0))
     assert out is not None and out.text in {"They bought a large house.", "They purchased a big house."}
+
+
+# Cases taken from the round-3 audit failures: each rule must now decline or fix them.
+@pytest.mark.parametrize("text", [
+    "The metabolic effects were as follows: nitrogen retention with a reduction in blood urea.",
+    "Properties of the lipids in the x-ray irradiated rabbit organs.",
+])
+def test_negation_declines_lists_and_misparsed_participles(text):
+    assert run(negation, text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Two of the six people testified before Congress on Wednesday.",
+    "After 10 years of debate, the government is requiring food labels.",
+    "The error comes from the nonsimultaneity of upstream and downstream sampling.",
+    "The merger left fifty-one libraries without support.",
+])
+def test_spatial_declines_non_temporal_before_durations_and_existing_antonyms(text):
+    assert run(spatial, text) is None
+
+
+def test_comparative_fixed_terms_counts_and_more_than_one():
+    assert run(comparative, "The ruling reversed a lower court decision.") is None
+    assert run(comparative, "Many had made more than one such find.") is None
+    assert run(comparative, "More than 100 officers joined the raid.") == "Fewer than 100 officers joined the raid."
+    assert run(comparative, "The fire burned more than 400 acres.") == "The fire burned less than 400 acres."
+
+
+def test_exclusion_verbs_need_a_scope_subject():
+    assert run(exclusion, "Symptoms include diarrhea and weight loss.") is None  # a list of examples
+    assert run(exclusion, "The study included patients over sixty.") == "The study excluded patients over sixty."
+    assert run(exclusion, "The senators rejected any disparity in benefits.") is None
+    assert run(exclusion, "Greek speakers share a common culture with ethnic Macedonians.") is None
+
+
+def test_role_reversal_things_need_one_kind_and_animals_need_a_physical_verb():
+    assert run(role_reversal, "The prandtl number is replaced by the schmidt number.") == (
+        "The schmidt number is replaced by the prandtl number.")
+    assert run(role_reversal, "Rain can kill the adelgids.") is None  # unlike things: nonsense when swapped
+    assert run(role_reversal, "The hunters shot the wolves.") is None
+    assert run(role_reversal, "The dog chased the boy.") == "The boy chased the dog."
+
+
+def test_binding_swaps_same_kind_modifiers_only():
+    out = run(binding, "Primary tumours were rarer than secondary growths in the lung.")
+    assert out == "Secondary tumours were rarer than primary growths in the lung."
+    # a third "upstream" would keep its old binding and contradict the swapped pair
+    assert run(binding, "The upstream flow differs from the downstream flow and the upstream wake.") is None
+    assert run(binding, "Academic librarians rated it one of the most important items.") is None
+
+
+def test_paraphrase_keeps_stative_verbs_out_of_the_progressive():
+    assert paraphrase.synonym(nlp()("The government is requiring food labels."), random.Random(0)) is None
+    assert paraphrase.synonym(nlp()("The problem requires simplification."), random.Random(0)).text == (
+        "The problem needs simplification.")

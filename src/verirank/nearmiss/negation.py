@@ -1,4 +1,9 @@
-"""Negation: add or remove "not" on the main verb (with do-support), or flip always/never."""
+"""Negation: add or remove "not" on the main verb (with do-support), flip always/never, all/no.
+
+Only simple main clauses are touched: no quotations, no participle or coordinated clauses whose
+meaning would then contradict the negated one, and no polarity-sensitive words ("any", "also",
+"already", "probably") that make a negated or un-negated sentence ungrammatical or odd.
+"""
 
 from __future__ import annotations
 
@@ -6,77 +11,177 @@ import random
 from typing import Any
 
 from verirank.nearmiss._nlp import inflect
-from verirank.nearmiss.base import Perturbation, replace_spans
+from verirank.nearmiss.base import (
+    Perturbation, default_rng, has_quote, match_case, replace_spans, root_of, token_edit, whole_word,
+)
 from verirank.types import Category
 
-ADVERB_FLIPS = {"always": "never", "never": "always"}
-NEGATIVE_POLARITY = {"no", "never", "none", "nothing", "nobody", "any", "anything", "anyone", "either", "neither",
-                     "nor", "only", "yet", "ever"}
-SPEECH_VERBS = {"say", "tell", "add", "state", "note", "write", "report", "explain", "announce", "claim"}
-NEGATORS = {"not", "n't"}
+# words that need a negative context, or make one odd, anywhere in the sentence
+POLARITY = {"any", "anything", "anyone", "anybody", "anywhere", "ever", "yet", "either", "neither", "nor", "no",
+            "none", "nothing", "nobody", "nowhere", "never", "without", "only", "also", "too", "already", "still",
+            "some", "something", "someone", "somebody", "somewhat", "somehow", "both", "even", "just", "rather",
+            "quite", "pretty", "fairly", "hardly", "barely", "scarcely", "seldom", "rarely", "unless", "but",
+            "instead", "however", "although", "though", "whereas", "while", "except", "nevertheless", "until",
+            "all", "every", "each", "again", "else", "whether"}
+# sentence adverbs that read badly after "not"
+SENTENCE_ADVERBS = {"probably", "possibly", "certainly", "definitely", "likely", "perhaps", "maybe", "now",
+                    "apparently", "clearly", "obviously", "usually", "often", "sometimes", "occasionally",
+                    "generally", "typically", "frequently", "mostly", "largely", "mainly", "primarily", "especially",
+                    "particularly", "notably", "reportedly", "allegedly", "currently", "presently", "really",
+                    "actually", "indeed", "thus", "therefore", "hence", "then", "consequently", "accordingly",
+                    "finally", "first", "initially", "later", "subsequently", "eventually", "recently", "previously",
+                    "once", "twice", "unwittingly", "well", "alone", "furthermore", "moreover", "additionally",
+                    "similarly", "likewise", "surely", "undoubtedly", "essentially", "basically", "simply"}
+SPEECH_VERBS = {"say", "tell", "add", "state", "note", "write", "report", "explain", "announce", "claim", "argue",
+                "insist", "warn", "predict", "suggest", "conclude", "believe", "think", "expect", "estimate"}
+CONTRACTIONS = {"can't": "can", "won't": "will", "don't": "do", "doesn't": "does", "didn't": "did", "isn't": "is",
+                "aren't": "are", "wasn't": "was", "weren't": "were", "shouldn't": "should", "couldn't": "could",
+                "wouldn't": "would", "hasn't": "has", "haven't": "have", "hadn't": "had"}
 DO_TENSE = {"does": "VBZ", "did": "VBD", "do": "VBP"}
+AFTER_NOT_FIXED = {"only", "just", "even", "until", "yet", "always", "necessarily", "all", "every", "quite", "very",
+                   "so", "too", "much", "merely", "simply", "exactly", "entirely", "completely", "fully", "least",
+                   "to", "a", "one", "because", "as", "that", "enough", "really", "nearly", "far", "long"}
+QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
 
 
-def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
-    root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    if root is None or root.pos_ not in ("VERB", "AUX") or root.tag_ == "VBN" and not any(
-        c.dep_ in ("aux", "auxpass") for c in root.children
-    ):
-        return None  # no finite main verb (a participle or a mis-parsed noun)
-    text = doc.text
-    negs = [c for c in root.children if c.dep_ == "neg" and c.lower_ in NEGATORS]
+def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """Negate (or un-negate) the main clause of a one-sentence ``doc``; None when it is not safe."""
+    default_rng(rng)  # the rewrite is fully determined by the parse
+    root = root_of(doc)
+    if root is None or not _simple_clause(doc, root):
+        return None
+    negs = [c for c in root.children if c.dep_ == "neg" and c.lower_ in ("not", "n't")]
     if negs:
         return _remove(doc, root, negs[0])
-    flips = [c for c in root.children if c.lower_ in ADVERB_FLIPS and c.dep_ == "advmod"]
-    if flips:
-        t = flips[0]
-        new = ADVERB_FLIPS[t.lower_]
-        return replace_spans(text, [(t.idx, t.idx + len(t.text), new.capitalize() if t.text[0].isupper() else new)],
-                             Category.NEGATION)
-    if any(c.dep_ == "neg" or c.lower_ in NEGATIVE_POLARITY for c in doc):
-        return None  # negative or polarity words elsewhere: adding "not" risks nonsense ("not ... any more")
-    if any(ch in doc.text for ch in "\"“”") and root.lemma_ in SPEECH_VERBS:
-        return None  # 'X," he said' -> negating the speech tag, not the claim
+    if any(c.dep_ == "neg" for c in doc):
+        return None  # negation in another clause: adding a second one reads as a double negative
+    adverb = next((c for c in root.children if c.dep_ == "advmod" and c.lower_ in ("always", "never")), None)
+    if adverb is not None:
+        return _flip_adverb(doc, adverb)
+    quantifier = _flip_quantifier(doc, root)
+    if quantifier is not None:
+        return quantifier
+    if any(t.lower_ in POLARITY or t.lower_ in SENTENCE_ADVERBS and t.pos_ == "ADV" for t in doc):
+        return None
+    return _add(doc, root)
+
+
+def _simple_clause(doc: Any, root: Any) -> bool:
+    if root.pos_ not in ("VERB", "AUX") or doc[-1].text == "?" or has_quote(doc) or root.i == 0:
+        return False
+    if any(t.text == ":" for t in doc) or "as follows" in doc.text.lower():
+        return False  # "the effects were as follows: ..." introduces a list, negating it reads as nonsense
+    if not any(c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i < root.i for c in root.children):
+        return False  # imperative, inverted or fragment
+    finite = root.tag_ in ("VBD", "VBZ", "VBP") or any(
+        c.dep_ in ("aux", "auxpass") and c.tag_ in ("VBD", "VBZ", "VBP", "MD") for c in root.children)
+    if not finite:
+        return False
+    for c in root.children:
+        if c.dep_ in ("conj", "parataxis", "csubj") and c.pos_ in ("VERB", "AUX"):
+            return False  # "X passed 5,000 and hit 5,013": negating one part contradicts the other
+        if c.dep_ == "advcl" and (c.tag_ in ("VBG", "VBN") or not any(m.dep_ == "mark" for m in c.children)):
+            return False  # "..., hitting a total of 5,013"
+        if c.dep_ == "ccomp" and c.i < root.i:
+            return False  # 'X, he said' -- negating the speech tag
+    if root.lemma_ in SPEECH_VERBS and any(c.dep_ == "ccomp" for c in root.children) and "," in doc.text:
+        return False
+    return True
+
+
+def _add(doc: Any, root: Any) -> Perturbation | None:
     auxes = [c for c in root.children if c.dep_ in ("aux", "auxpass") and c.i < root.i]
     if auxes:
-        a = auxes[0]
-        if a.lower_ in ("to",) or a.tag_ == "TO":
+        aux = auxes[0]
+        if aux.tag_ == "TO" or aux.text.startswith("'") or not whole_word(aux) or aux.i == 0:
             return None
-        return replace_spans(text, [(a.idx + len(a.text), a.idx + len(a.text), " not")], Category.NEGATION)
+        new = "cannot" if aux.lower_ == "can" else f"{aux.text} not"
+        return replace_spans(doc.text, [token_edit(aux, new)], Category.NEGATION)
     if root.lemma_ == "be":
-        return replace_spans(text, [(root.idx + len(root.text), root.idx + len(root.text), " not")], Category.NEGATION)
+        if root.text.startswith("'") or not whole_word(root):
+            return None
+        return replace_spans(doc.text, [token_edit(root, f"{root.text} not")], Category.NEGATION)
     do = {"VBZ": "does", "VBD": "did", "VBP": "do"}.get(root.tag_)
-    if do is None or root.i == 0:
+    prev = doc[root.i - 1]
+    if do is None or not whole_word(root) or prev.pos_ in ("ADV", "PUNCT") or root.text[:1].isupper():
+        return None  # "The dog quickly bit" -> keep it simple and skip
+    if _participle_in_noun_phrase(doc, root):
         return None
-    if root.lemma_ in ("do", "have"):
-        return None  # "does not do" / "did not have" read oddly often enough to skip
-    return replace_spans(text, [(root.idx, root.idx + len(root.text), f"{do} not {root.lemma_}")], Category.NEGATION)
+    subj = next((c for c in root.children if c.dep_ in ("nsubj", "expl")), None)
+    if subj is None or subj.pos_ not in ("NOUN", "PROPN", "PRON"):
+        return None  # "axisymmetric snap buckling of shells": a title misread as a clause
+    if any(c.dep_ == "prt" for c in root.children) and root.lemma_ == "have":
+        return None
+    return replace_spans(doc.text, [token_edit(root, f"{do} not {root.lemma_}")], Category.NEGATION)
+
+
+def _participle_in_noun_phrase(doc: Any, root: Any) -> bool:
+    """ "lipids in the x-ray irradiated rabbit organs": an -ed modifier misread as the main verb."""
+    prev, nxt = doc[root.i - 1], doc[root.i + 1] if root.i + 1 < len(doc) else None
+    return (root.tag_ == "VBD" and root.lower_.endswith("ed") and prev.dep_ in ("pobj", "compound")
+            and nxt is not None and nxt.dep_ in ("compound", "amod"))
 
 
 def _remove(doc: Any, root: Any, neg: Any) -> Perturbation | None:
+    nxt = doc[neg.i + 1] if neg.i + 1 < len(doc) else None
+    if nxt is not None and nxt.lower_ in AFTER_NOT_FIXED:
+        return None  # "not only", "not until", "not just", "not because"
+    if any(t.lower_ in ("any", "anything", "anyone", "anybody", "anywhere", "ever", "yet", "either", "neither", "nor",
+                        "but", "much", "all", "whatsoever", "unless", "until", "instead", "rather", "without")
+           for t in doc):
+        return None  # "did not have any" -> "had any"
     text = doc.text
     if neg.lower_ == "n't":
         aux = doc[neg.i - 1]
         whole = aux.text + neg.text
-        fixes = {"can't": "can", "won't": "will", "don't": "do", "doesn't": "does", "didn't": "did", "isn't": "is",
-                 "aren't": "are", "wasn't": "was", "weren't": "were", "shouldn't": "should", "couldn't": "could",
-                 "wouldn't": "would", "hasn't": "has", "haven't": "have", "hadn't": "had", "mustn't": "must"}
-        base = fixes.get(whole.lower())
-        if base is None:
+        base = CONTRACTIONS.get(whole.lower())
+        if base is None or aux.i == 0:
             return None
         start, end = aux.idx, neg.idx + len(neg.text)
-        if base in DO_TENSE and root.tag_ == "VB":  # "didn't go" -> "went"
-            form = inflect(root.lemma_, DO_TENSE[base])
-            if form is None:
-                return None
-            return replace_spans(text, [(start, root.idx + len(root.text), form)], Category.NEGATION)
-        return replace_spans(text, [(start, end, base if whole[0].islower() else base.capitalize())], Category.NEGATION)
+        if base in DO_TENSE:
+            return _drop_do(doc, root, aux, base, start)
+        return replace_spans(text, [(start, end, match_case(base, whole))], Category.NEGATION)
     prev = doc[neg.i - 1] if neg.i else None
-    if prev is not None and prev.lower_ in DO_TENSE and root.tag_ == "VB" and root.i == neg.i + 1:
-        form = inflect(root.lemma_, DO_TENSE[prev.lower_])
-        if form is None:
-            return None
-        return replace_spans(text, [(prev.idx, root.idx + len(root.text), form)], Category.NEGATION)
-    if prev is None:
+    if prev is None or prev.i == 0:
         return None
-    return replace_spans(text, [(prev.idx + len(prev.text), neg.idx + len(neg.text), "")], Category.NEGATION)
+    if prev.lower_ == "can" and not prev.whitespace_:  # "cannot" -> "can"
+        return replace_spans(text, [(prev.idx, neg.idx + len(neg.text), prev.text)], Category.NEGATION)
+    if prev.lower_ in DO_TENSE:
+        return _drop_do(doc, root, prev, prev.lower_, prev.idx)
+    if prev.dep_ not in ("aux", "auxpass", "ROOT") or prev.head.i not in (root.i, prev.i):
+        return None
+    return replace_spans(text, [(prev.idx, neg.idx + len(neg.text), prev.text)], Category.NEGATION)
+
+
+def _drop_do(doc: Any, root: Any, do: Any, base: str, start: int) -> Perturbation | None:
+    """ "did not bite" -> "bit", "does not run" -> "runs" (the verb must follow "not" directly)."""
+    if root.tag_ != "VB" or doc[root.i - 1].dep_ != "neg" or do.head.i != root.i:
+        return None
+    form = inflect(root.lemma_, DO_TENSE[base])
+    if form is None:
+        return None
+    return replace_spans(doc.text, [(start, root.idx + len(root.text), form)], Category.NEGATION)
+
+
+def _flip_adverb(doc: Any, adverb: Any) -> Perturbation | None:
+    nxt = doc[adverb.i + 1] if adverb.i + 1 < len(doc) else None
+    if nxt is not None and nxt.lower_ in ("before", "again", "been", "ever", "once", "more", "less"):
+        return None  # "never before" -> "always before"
+    if adverb.lower_ == "never" and any(t.lower_ in POLARITY - {"never"} for t in doc):
+        return None  # "never ... any" -> "always ... any"
+    new = "never" if adverb.lower_ == "always" else "always"
+    return replace_spans(doc.text, [token_edit(adverb, match_case(new, adverb.text))], Category.NEGATION)
+
+
+def _flip_quantifier(doc: Any, root: Any) -> Perturbation | None:
+    """ "All students passed." -> "No students passed." (sentence-initial determiner of the subject)."""
+    first = doc[0]
+    if first.lower_ not in QUANTIFIER_FLIPS or first.dep_ != "det" or first.head.dep_ not in ("nsubj", "nsubjpass"):
+        return None
+    if first.head.head.i != root.i or doc[1].lower_ in ("the", "of", "these", "those", "this", "that", "its", "their"):
+        return None
+    if first.lower_ == "all" and first.head.tag_ != "NNS" or first.lower_ == "every" and first.head.tag_ != "NN":
+        return None
+    if any(t.lower_ in POLARITY - {"all", "every"} or t.dep_ == "neg" for t in doc):
+        return None
+    return replace_spans(doc.text, [token_edit(first, match_case("no", first.text))], Category.NEGATION)

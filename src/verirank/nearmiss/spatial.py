@@ -1,54 +1,176 @@
-"""Spatial / directional / temporal-order flips: left<->right, above<->below, before<->after..."""
+"""Spatial / directional / temporal-order flips: left<->right, above<->below, before<->after ...
+
+Each word is flipped only in its spatial (or temporal-order) use, checked on the parse: "left"
+and "right" only for sides ("the left lung", "to the right of"), "upper"/"lower" only on parts
+("the upper surface"), "above"/"below" only as prepositions of place, compass words only in
+lower case outside names.  "from A to B" between two places is reversed.  Words inside names,
+hyphenated compounds or idioms ("above all", "after all", "top aide") are left alone.
+"""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from verirank.nearmiss._swaps import flip_one, symmetric
-from verirank.nearmiss.base import Perturbation
+from verirank.nearmiss.base import (
+    Perturbation, default_rng, match_case, np_text_at, replace_spans, simple_np, span_chars, token_edit, whole_word,
+)
 from verirank.types import Category
 
-FLIPS = symmetric({
+PAIRS = {
     "left": "right", "above": "below", "before": "after", "north": "south", "east": "west",
     "northern": "southern", "eastern": "western", "northward": "southward", "eastward": "westward",
-    "inside": "outside", "upstream": "downstream", "top": "bottom", "upper": "lower", "inner": "outer",
-    "interior": "exterior", "upward": "downward", "upwards": "downwards", "ascending": "descending",
-    "uphill": "downhill", "internal": "external", "inbound": "outbound", "leftward": "rightward",
-    "beneath": "atop", "front": "back", "forward": "backward", "entering": "leaving",
-})
-# words that also have non-spatial senses: flip them only in their spatial use
-PREPOSITIONS_ONLY = {"before", "after", "above", "below", "inside", "outside", "into", "beneath", "atop"}
-NOUN_OR_ADJ_ONLY = {"left", "right", "top", "bottom", "front", "back"}
+    "northwards": "southwards", "inside": "outside", "upstream": "downstream", "upper": "lower",
+    "inner": "outer", "interior": "exterior", "upward": "downward", "upwards": "downwards",
+    "ascending": "descending", "uphill": "downhill", "inbound": "outbound", "leftward": "rightward",
+    "forward": "backward", "forwards": "backwards", "windward": "leeward", "clockwise": "counterclockwise",
+    "leading": "trailing", "inlet": "outlet", "upwind": "downwind", "horizontal": "vertical",
+    "horizontally": "vertically", "top": "bottom", "internal": "external", "northeast": "southwest", "northwest": "southeast", "northeastern": "southwestern",
+    "northwestern": "southeastern", "overhead": "underfoot",
+}
+FLIPS = {**PAIRS, **{v: k for k, v in PAIRS.items()}}
+FLIPS["anticlockwise"] = "clockwise"
+del FLIPS["underfoot"], FLIPS["overhead"]
+
+SIDE_NOUNS = {"side", "hand", "arm", "leg", "foot", "eye", "ear", "lung", "kidney", "ventricle", "atrium", "lobe",
+              "wing", "bank", "lane", "turn", "half", "corner", "shoulder", "knee", "hip", "breast", "hemisphere",
+              "border", "margin", "bronchus", "ovary", "testis", "arm", "wrist", "ankle", "elbow", "cheek", "flank",
+              "field", "column", "panel", "engine", "wheel", "tire", "tyre", "door", "window", "seat", "edge",
+              "temporal", "frontal", "femur", "thigh", "heart", "atrial", "coronary", "carotid", "artery", "vein"}
+PART_NOUNS = {"surface", "side", "wall", "part", "portion", "end", "edge", "half", "limb", "limbs", "lip", "jaw",
+              "lobe", "floor", "deck", "layer", "atmosphere", "stage", "section", "region", "extremity",
+              "extremities", "arm", "leg", "abdomen", "tract", "airway", "branch", "corner", "panel", "plate",
+              "boundary", "body", "chamber", "reaches", "lid", "eyelid", "shell", "skin",
+              "cylinder", "radius", "ring", "core", "ear", "membrane", "rim", "margin", "pole", "stratosphere",
+              "troposphere", "mantle", "crust", "bank", "lobes", "row", "tier", "storey", "story", "floors",
+              "wing", "fuselage", "nozzle", "duct", "pipe", "tube", "flow", "cone", "quadrant", "jaw", "teeth",
+              "incisor", "molar", "back", "chest", "thorax", "esophagus", "gastrointestinal", "respiratory",
+              "urinary", "flap", "hull", "segment", "sphere", "plane"}
+PHYSICAL_NOUNS = PART_NOUNS | {"pressure", "heat", "structure", "diameter", "geometry", "load", "force", "field",
+                               "combustion", "organ", "organs", "flow", "flows", "tail", "axis", "direction",
+                               "distance", "velocity", "component", "line", "position", "motion", "stabilizer",
+                               "wind", "winds", "fin", "displacement", "acceleration", "gradient", "slope",
+                               "jet", "beam", "shear", "movement", "profile", "coordinate", "aorta", "colon",
+                               "order", "node", "edge", "edges", "fibers", "fibres", "bleeding", "ventilation"}
+LOCATIVE_HEADS = {"be", "lie", "sit", "hang", "locate", "place", "position", "mount", "fly", "hover", "remain",
+                  "stand", "situate", "float", "appear", "park", "live", "store", "keep", "build", "grow",
+                  "find", "occur", "form", "install", "attach", "fix", "set", "stay", "wait", "put", "see"}
+MOTION_VERBS = {"move", "step", "lean", "tilt", "roll", "slide", "shift", "travel", "run", "walk", "drive", "swim",
+                "fly", "push", "pull", "fall", "swing", "rotate", "turn", "sweep", "bend", "jump", "propagate",
+                "lurch", "pitch", "spin", "flow", "extend", "advance", "crawl", "drift", "stretch", "deflect"}
+TEMPORAL_CONTEXT = {"then", "later", "earlier", "first", "initially", "subsequently", "previously", "prior",
+                    "following", "followed", "precede", "preceded", "preceding", "until", "since", "already",
+                    "again", "finally", "next", "meanwhile", "eventually", "soon", "once", "when", "while", "during",
+                    "ago", "last", "early", "late", "end", "beginning", "start", "still", "yet", "just", "new",
+                    "recovery", "named", "immediately", "shortly", "having", "before", "after", "whereas", "but",
+                    "until", "till", "cause", "caused", "because", "due", "result", "resulted", "led"}
+
+PLACE_OR_AGENT = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"}
+DURATIONS = {"year", "month", "week", "day", "hour", "minute", "second", "decade", "century", "period", "while"}
 
 
-NON_SPATIAL_CONTEXT = {"risk", "limit", "bound", "class", "case", "house", "chamber", "income", "body", "hand"}
+def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
+    """Flip one spatial word (seeded choice among the safe ones), or reverse "from A to B"."""
+    rng = default_rng(rng)
+    spots = [t for t in doc if t.lower_ in FLIPS and _allowed(t)]
+    route = _from_to(doc)
+    if route is not None and (not spots or rng.random() < 0.5):
+        return route
+    if not spots:
+        return None
+    t = rng.choice(spots)
+    new = FLIPS[t.lower_]
+    if t.lower_ == "left" and t.pos_ == "VERB":
+        return None
+    return replace_spans(doc.text, [token_edit(t, match_case(new, t.text))], Category.SPATIAL)
 
 
 def _allowed(t: Any) -> bool:
     word = t.lower_
-    if t.pos_ == "PROPN" or t.head.pos_ == "PROPN" or (t.i > 0 and t.doc[t.i - 1].pos_ == "PROPN"):
-        return False  # "Judge East", "East Bank", "South San Francisco"
-    if "-" in t.doc.text[max(0, t.idx - 1) : t.idx + len(t.text) + 1]:
-        return False  # "east-southwest", "Middle-Western"
-    if word in ("upper", "lower", "inner", "outer", "internal", "external", "left", "right") and (
-        t.head.lower_ in NON_SPATIAL_CONTEXT or t.dep_ not in ("amod", "pobj", "compound")
-    ):
-        return False
-    if word in ("before", "after") and any(w.lower_ in ("before", "after") and w.i != t.i for w in t.doc):
-        return False  # "before, during and after": flipping one contradicts the sentence
-    if word in PREPOSITIONS_ONLY:
-        return t.pos_ in ("ADP", "SCONJ") or (t.pos_ == "ADV" and word in ("inside", "outside"))
-    if word in NOUN_OR_ADJ_ONLY:
-        if word in ("right", "back", "front", "left") and t.pos_ not in ("ADJ", "NOUN"):
+    doc = t.doc
+    if any(w.lower_ == FLIPS[word] for w in doc):
+        return False  # "upstream and downstream sampling" would become "upstream and upstream"
+    if t.ent_type_ or t.pos_ == "PROPN" or (t.text[:1].isupper() and t.i > 0) or t.text.isupper() and len(t.text) > 1:
+        return False  # "East Bank", "Northern Ireland", "Left Behind"
+    if not whole_word(t) or (t.i + 1 < len(doc) and doc[t.i + 1].text == "-") or (t.i > 0 and doc[t.i - 1].text == "-"):
+        return False  # "east-southwest", "top-level"
+    head, nxt = t.head, (doc[t.i + 1] if t.i + 1 < len(doc) else None)
+    prev = doc[t.i - 1] if t.i > 0 else None
+    if word in ("left", "right"):
+        if t.pos_ == "ADJ" and t.dep_ == "amod":
+            return head.lemma_.lower() in SIDE_NOUNS
+        return (t.pos_ == "NOUN" and t.dep_ == "pobj" and prev is not None and prev.lower_ == "the"
+                and t.head.lower_ in ("to", "on", "at", "from") and (nxt is None or nxt.lower_ in ("of", ",", ".")))
+    if word in ("above", "below"):
+        pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
+        if t.pos_ != "ADP" or pobj is None or pobj.lower_ in ("all", "average", "expectations", "par", "normal"):
             return False
-        if word == "right" and any(c.lower_ in ("the", "your", "his", "her", "their", "my") for c in t.children) is False and t.dep_ == "amod":
-            return t.head.lemma_ in ("side", "hand", "wing", "eye", "arm", "leg", "lane", "bank", "turn", "ventricle", "atrium", "lung", "kidney", "lobe")
-        return True
-    if word in ("forward", "back", "backward"):
-        return t.pos_ in ("ADV", "ADJ")
-    return True
+        if any(w.like_num for w in pobj.subtree) or pobj.lemma_.lower() in ("level", "value", "threshold", "limit"):
+            return False  # "levels above 12 mm hg" after "increased": a quantity, not a place
+        return (head.pos_ in ("NOUN", "PROPN") and head.lemma_.lower() in PHYSICAL_NOUNS | {"area", "room", "sky", "cloud", "clouds", "ground", "water", "sea", "point", "shelf", "floor", "layer", "zone", "region"}) or (
+            head.pos_ in ("VERB", "AUX") and head.lemma_ in LOCATIVE_HEADS and not any(w.like_num for w in pobj.subtree))
+    if word in ("before", "after"):
+        return _temporal_ok(t)
+    if word in ("inside", "outside"):
+        pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
+        return t.pos_ == "ADP" and pobj is not None and pobj.pos_ == "NOUN"
+    if word in ("north", "south", "east", "west", "northeast", "southwest", "northwest", "southeast"):
+        return (nxt is not None and nxt.lower_ == "of") or (prev is not None and prev.lower_ == "the" and t.dep_ == "pobj")
+    if word in ("upper", "lower"):
+        return t.dep_ == "amod" and head.pos_ == "NOUN" and head.lemma_.lower() in PART_NOUNS and t.i + 1 == head.i
+    if word in ("inner", "outer", "interior", "exterior", "internal", "external", "horizontal", "vertical"):
+        if t.pos_ == "NOUN":
+            return prev is not None and prev.lower_ == "the" and nxt is not None and nxt.lower_ == "of"
+        return t.dep_ == "amod" and head.pos_ == "NOUN" and head.lemma_.lower() in PHYSICAL_NOUNS
+    if word in ("top", "bottom"):
+        return (t.pos_ == "NOUN" and prev is not None and prev.lower_ == "the" and nxt is not None
+                and nxt.lower_ == "of" and t.dep_ == "pobj" and t.head.lower_ in ("at", "on", "to", "from", "near"))
+    if word in ("leading", "trailing"):
+        return nxt is not None and nxt.lower_ in ("edge", "edges")
+    if word in ("forward", "backward", "forwards", "backwards"):
+        return t.pos_ == "ADV" and t.dep_ == "advmod" and head.lemma_ in MOTION_VERBS
+    if word in ("ascending", "descending"):
+        return t.dep_ == "amod" and head.pos_ == "NOUN"
+    return True  # upstream, downstream, northern, inlet/outlet, upward, clockwise, windward, ...
 
 
-def perturb(doc: Any, rng: random.Random) -> Perturbation | None:
-    return flip_one(doc, rng, FLIPS, Category.SPATIAL, _allowed)
+def _temporal_ok(t: Any) -> bool:
+    """ "before"/"after" as a preposition or conjunction with no other time marker to contradict."""
+    doc = t.doc
+    if t.pos_ not in ("ADP", "SCONJ"):
+        return False
+    if any(w.lower_ in TEMPORAL_CONTEXT and w.i != t.i for w in doc) or any(w.lower_ in ("before", "after") and w.i != t.i for w in doc):
+        return False  # "before, during and after", "recovery ... before the end"
+    pobj = next((c for c in t.children if c.dep_ in ("pobj", "pcomp")), None)
+    if t.pos_ == "ADP" and pobj is None:
+        return False
+    if pobj is not None and pobj.lower_ in ("all", "which", "that", "this", "it", "him", "her", "them", "whom"):
+        return False
+    if pobj is not None and (any(w.like_num for w in pobj.subtree) or pobj.ent_type_ in PLACE_OR_AGENT
+                             or pobj.lemma_.lower() in DURATIONS):
+        return False  # "after 10 years of debate", "testified before Congress" (spatial "in front of")
+    prev = doc[t.i - 1] if t.i > 0 else None
+    if prev is not None and prev.lower_ in ("day", "week", "month", "year", "shortly", "long", "soon", "right", "just", "even", "ever", "named", "look"):
+        return False
+    return t.head.lemma_ not in ("name", "look", "come", "go", "ask", "seek", "chase", "run", "take", "call", "appear",
+                                 "testify", "stand", "bow", "kneel", "bring", "argue", "plead", "lie", "sit")
+
+
+def _from_to(doc: Any) -> Perturbation | None:
+    """ "flew from Paris to London" -> "flew from London to Paris" (two places of one verb)."""
+    for frm in doc:
+        if frm.lower_ != "from" or frm.dep_ != "prep":
+            continue
+        to = next((c for c in frm.head.children if c.lower_ == "to" and c.dep_ == "prep" and c.i > frm.i), None)
+        if to is None:
+            continue
+        p1 = next((c for c in frm.children if c.dep_ == "pobj"), None)
+        p2 = next((c for c in to.children if c.dep_ == "pobj"), None)
+        if p1 is None or p2 is None or p1.ent_type_ not in ("GPE", "LOC", "FAC") or p2.ent_type_ not in ("GPE", "LOC", "FAC"):
+            continue
+        a, b = simple_np(p1), simple_np(p2)
+        if a is None or b is None or doc[a[0] : a[1]].text == doc[b[0] : b[1]].text or a[1] != to.i:
+            continue
+        return replace_spans(doc.text, [(*span_chars(doc, *a), np_text_at(doc, b, False)),
+                                        (*span_chars(doc, *b), np_text_at(doc, a, False))], Category.SPATIAL)
+    return None
