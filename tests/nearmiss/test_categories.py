@@ -187,3 +187,18 @@ def test_paraphrase_keeps_stative_verbs_out_of_the_progressive():
     assert paraphrase.synonym(nlp()("The government is requiring food labels."), random.Random(0)) is None
     assert paraphrase.synonym(nlp()("The problem requires simplification."), random.Random(0)).text == (
         "The problem needs simplification.")
+
+
+# Round-3 reviewer findings turned into rules (each must now decline).
+@pytest.mark.parametrize(("module", "text"), [
+    (negation, "Several designers have used this method."),  # quantified subject: "several have not" denies nothing
+    (negation, "The equation was solved approximately."),  # "not ... approximately" negates the adverb
+    (spatial, "The ant was named after its discoverer."),
+    (spatial, "The bat lives in northern long-eared colonies."),
+    (exclusion, "She has won several awards, including the Spirit Award."),
+    (exclusion, "We saw 12 patients with anemia and 8 with fever."),
+    (comparative, "The minimum and maximum angles of attack were measured."),
+    (binding, "A high wing and a low tail were tested."),  # evaluative kinds are no longer swapped
+])
+def test_round3_patterns_decline(module, text):
+    assert run(module, text) is None

@@ -1,9 +1,9 @@
 """Attribute binding: swap two modifiers of one kind between two noun phrases.
 
-"a red car and a blue house" -> "a blue car and a red house"; "high pressure and low temperature"
--> "low pressure and high temperature"; "a steel door in a wooden frame" -> "a wooden door in a
+"a red car and a blue house" -> "a blue car and a red house"; "subsonic leading edges in a
+supersonic stream" -> "supersonic leading edges in a subsonic stream"; "a steel door in a wooden frame" -> "a wooden door in a
 steel frame" (compound or adjective materials).  Only modifiers of the same kind (two colours,
-two sizes, acute/chronic, laminar/turbulent ...) are swapped, each on a different plain noun, so
+subsonic/supersonic, maternal/paternal ...) are swapped, each on a different plain noun, so
 both results read naturally; two predicative adjectives of one kind ("X is hot and Y is cold") are
 swapped the same way.  "a"/"an" is redone.
 """
@@ -16,33 +16,19 @@ from typing import Any
 from verirank.nearmiss.base import Perturbation, article_fix, default_rng, match_case, replace_spans, token_edit, whole_word
 from verirank.types import Category
 
+# Only descriptive kinds whose every value reads naturally on the same noun: in the round-3 audit,
+# evaluative antonyms (high/low, large/small, public/private, normal/abnormal, finite/infinite ...)
+# were valid in 0-75% of swaps because the rest of the text assumes which noun is the good/big one.
 KINDS: list[set[str]] = [
     {"red", "blue", "green", "yellow", "black", "white", "brown", "grey", "gray", "orange", "purple", "pink"},
-    {"large", "small", "big", "tiny", "huge"}, {"high", "low"}, {"long", "short"}, {"thick", "thin"},
-    {"wide", "narrow"}, {"deep", "shallow"}, {"hot", "cold", "warm", "cool"}, {"fast", "slow"},
-    {"old", "young"}, {"positive", "negative"}, {"male", "female"}, {"acute", "chronic"},
-    {"benign", "malignant"}, {"laminar", "turbulent"}, {"subsonic", "supersonic", "hypersonic", "transonic"},
-    {"steady", "unsteady"}, {"linear", "nonlinear"}, {"strong", "weak"}, 
-    {"early", "late"}, {"upper", "lower"}, {"inner", "outer"}, {"internal", "external"},
-    {"horizontal", "vertical"}, {"wet", "dry"}, {"soft", "hard"}, {"smooth", "rough"}, {"rich", "poor"},
-    {"public", "private"}, {"domestic", "foreign"}, {"maximum", "minimum"}, {"normal", "abnormal"},
-    {"open", "closed"}, {"empty", "full"}, {"heavy", "light"}, {"increased", "decreased"},
-    {"increasing", "decreasing"}, {"cheap", "expensive"}, {"loud", "quiet"}, {"ancient", "modern"},
-    {"rural", "urban"}, {"northern", "southern", "eastern", "western"}, {"elastic", "plastic"},
-    {"viscous", "inviscid"}, {"compressible", "incompressible"}, {"stable", "unstable"},
-    {"conservative", "liberal"}, {"happy", "sad"}, {"rising", "falling"}, {"primary", "secondary"},
-    {"major", "minor"}, {"active", "passive"}, {"direct", "indirect"}, {"total", "partial"},
-    {"local", "global"}, {"static", "dynamic"}, {"axial", "radial"}, {"longitudinal", "lateral", "transverse"},
-    {"front", "rear"}, {"single", "multiple"}, {"adult", "juvenile"}, {"maternal", "paternal"},
-    {"systolic", "diastolic"}, {"arterial", "venous"}, {"left", "right"}, {"upstream", "downstream"},
-    {"national", "international"}, {"dense", "sparse"}, {"continuous", "discrete"}, {"finite", "infinite"},
-    {"uniform", "nonuniform"}, {"symmetric", "asymmetric"}, {"convex", "concave"}, {"manual", "automatic"},
-    {"formal", "informal"}, {"mild", "severe"}, {"healthy", "diseased"}, {"fresh", "frozen"},
-    {"solid", "liquid", "gaseous"}, {"cylindrical", "spherical", "conical"}, {"circular", "rectangular",
-    "triangular", "elliptic", "elliptical", "square"}, {"thermal", "mechanical"}, {"oral", "intravenous"},
-    {"inner", "outer"}, {"good", "bad", "poor"}, {"successful", "unsuccessful"}, {"large-scale", "small-scale"},
-    {"steel", "wooden", "metal", "plastic", "glass", "concrete", "brick", "stone", "copper", "aluminum",
-     "aluminium", "iron", "rubber", "paper", "cotton", "silk", "wool", "leather", "gold", "silver"},
+    {"male", "female"}, {"subsonic", "supersonic"}, {"steady", "unsteady"}, {"linear", "nonlinear"},
+    {"early", "late"}, {"horizontal", "vertical"}, {"northern", "southern", "eastern", "western"},
+    {"elastic", "plastic"}, {"compressible", "incompressible"}, {"primary", "secondary"},
+    {"static", "dynamic"}, {"longitudinal", "lateral"}, {"left", "right"}, {"maternal", "paternal"},
+    {"ancient", "modern"}, {"formal", "informal"}, {"manual", "automatic"}, {"oral", "intravenous"},
+    {"cylindrical", "spherical", "conical"}, {"positive", "negative"}, {"hot", "cold"}, {"wet", "dry"},
+    {"rural", "urban"}, {"systolic", "diastolic"}, {"adult", "juvenile"}, {"front", "rear"},
+    {"steel", "wooden", "copper", "aluminum", "aluminium", "iron", "brick", "stone", "gold", "silver"},
 ]
 KIND_OF = {}
 for _i, _kind in enumerate(KINDS):

@@ -59,7 +59,11 @@ DIRECTION_WORDS = {"high", "higher", "highest", "low", "lower", "lowest", "up", 
                    "decreasingly", "becoming", "growing"}
 FIXED_TERMS = {("lower", "court"), ("higher", "court"), ("higher", "education"), ("high", "school"),
                ("lower", "house"), ("upper", "house"), ("greater", "part"), ("best", "practice"),
-               ("higher", "order"), ("lower", "case"), ("better", "half"), ("most", "part")}
+               ("higher", "order"), ("lower", "case"), ("better", "half"), ("most", "part"), ("greater", "detail"),
+               ("lower", "atmosphere"), ("upper", "atmosphere"), ("larger", "community"), ("smallest", "detail"),
+               ("lower", "reach"), ("higher", "technical"), ("lower", "side"), ("upper", "side"),
+               ("minimum", "area"), ("maximal", "element"), ("minimal", "element"), ("greatest", "common"),
+               ("maximum", "likelihood"), ("lower", "bound"), ("upper", "bound"), ("least", "square")}
 ANIMATE = {"patient", "child", "people", "person", "man", "woman", "adult", "subject", "student", "girl", "boy",
            "individual", "animal", "rat", "mouse", "sibling", "son", "daughter", "brother", "sister", "member",
            "player", "resident", "worker", "employee", "voter", "woman", "men", "women", "children", "infant"}
@@ -114,6 +118,8 @@ def _allowed(t: Any) -> bool:
     nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
     if t.ent_type_ not in ("", "CARDINAL", "QUANTITY", "PERCENT", "MONEY") or t.pos_ == "PROPN":
         return False  # "Greater Manchester", "Best Foreign Language Film"
+    if any(w.lower_ == FLIPS.get(word) for w in doc):
+        return False  # "minimum and maximum angle" would become "minimum and minimum"
     if nxt is not None and (word, nxt.lemma_.lower()) in FIXED_TERMS:
         return False  # "a lower court", "higher education"
     if (t.text[:1].isupper() and t.i > 0) or not whole_word(t) or (nxt is not None and nxt.text == "-"):

@@ -55,6 +55,7 @@ WITH_VERBS = {"share", "compare", "associate", "combine", "replace", "provide", 
               "cover", "treat", "deal", "connect", "link", "mix", "interact", "correlate", "contrast", "agree",
               "meet", "consistent", "coincide", "communicate", "cooperate", "collaborate", "negotiate", "trade",
               "credit", "charge", "present", "confront", "load", "pack", "feed", "inject", "infect", "take"}
+OPEN_SETS = {"several", "various", "numerous", "many", "other", "some", "variety", "number", "range", "such", "few"}
 VARYING = {"incidence", "angle", "speed", "velocity", "time", "temperature", "altitude", "frequency", "age"}
 NO_DET = {"the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your", "which",
           "whom", "it", "them", "him", "no", "any", "none", "nothing", "each", "every", "all", "both"}
@@ -89,6 +90,8 @@ def _allowed(t: Any) -> bool:
     if word in ("containing", "lacking") and nxt is not None and (nxt.like_num or nxt.lower_ in ("no", "not", "only")):
         return False  # "buffer containing 4 albumin", "a column containing no imperfections"
     if word in ("including", "excluding"):
+        if any(w.lower_ in OPEN_SETS for w in doc[: t.i]):
+            return False  # "several awards, excluding X" drops an example from an open-ended set
         if t.pos_ not in ("VERB", "ADP") or nxt is None or nxt.like_num or nxt.lower_ in NO_DET - {"the", "its", "their"}:
             return False
         return not any(w.like_num for w in doc[t.i + 1 :])  # "12 killed, including 3 children": part of the total
@@ -118,6 +121,8 @@ def _having(t: Any) -> bool:
     """ "with"/"without" meaning having (not): attached to a bearer noun, object a plain noun phrase."""
     if t.dep_ != "prep" or t.head.pos_ != "NOUN" or t.head.lemma_.lower() not in BEARERS:
         return False
+    if sum(w.lower_ in ("with", "without") for w in t.doc) > 1:
+        return False  # "12 patients with A, 8 with B": parallel groups, flipping one breaks the list
     if t.head.head.lemma_.lower() in WITH_VERBS:
         return False  # "share a culture with X", "taken to hospital with injuries"
     pobj = next((c for c in t.children if c.dep_ == "pobj"), None)

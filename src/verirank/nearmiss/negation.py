@@ -34,6 +34,8 @@ SENTENCE_ADVERBS = {"probably", "possibly", "certainly", "definitely", "likely",
                     "similarly", "likewise", "surely", "undoubtedly", "essentially", "basically", "simply"}
 SPEECH_VERBS = {"say", "tell", "add", "state", "note", "write", "report", "explain", "announce", "claim", "argue",
                 "insist", "warn", "predict", "suggest", "conclude", "believe", "think", "expect", "estimate"}
+VAGUE_QUANTITIES = {"several", "many", "some", "few", "certain", "number", "numerous", "most", "various", "about",
+                    "approximately", "nearly", "percent", "%", "majority", "part", "half"}
 CONTRACTIONS = {"can't": "can", "won't": "will", "don't": "do", "doesn't": "does", "didn't": "did", "isn't": "is",
                 "aren't": "are", "wasn't": "was", "weren't": "were", "shouldn't": "should", "couldn't": "could",
                 "wouldn't": "would", "hasn't": "has", "haven't": "have", "hadn't": "had"}
@@ -71,6 +73,13 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         return False
     if any(t.text == ":" for t in doc) or "as follows" in doc.text.lower():
         return False  # "the effects were as follows: ..." introduces a list, negating it reads as nonsense
+    subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subj is not None and any(w.lower_ in VAGUE_QUANTITIES or w.like_num for w in subj.subtree):
+        return False  # "several results were not derived" does not deny "several results were derived"
+    if any(c.dep_ == "advmod" and c.tag_ == "RB" and c.lower_.endswith("ly") for c in root.children):
+        return False  # "was not solved approximately": the negation lands on the manner adverb
+    if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc):
+        return False  # a reason clause keeps presupposing the un-negated claim
     if not any(c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i < root.i for c in root.children):
         return False  # imperative, inverted or fragment
     finite = root.tag_ in ("VBD", "VBZ", "VBP") or any(

@@ -46,7 +46,7 @@ PART_NOUNS = {"surface", "side", "wall", "part", "portion", "end", "edge", "half
               "wing", "fuselage", "nozzle", "duct", "pipe", "tube", "flow", "cone", "quadrant", "jaw", "teeth",
               "incisor", "molar", "back", "chest", "thorax", "esophagus", "gastrointestinal", "respiratory",
               "urinary", "flap", "hull", "segment", "sphere", "plane"}
-PHYSICAL_NOUNS = PART_NOUNS | {"pressure", "heat", "structure", "diameter", "geometry", "load", "force", "field",
+PHYSICAL_NOUNS = PART_NOUNS | {"pressure", "heat", "structure", "diameter", "geometry", "load", "field",
                                "combustion", "organ", "organs", "flow", "flows", "tail", "axis", "direction",
                                "distance", "velocity", "component", "line", "position", "motion", "stabilizer",
                                "wind", "winds", "fin", "displacement", "acceleration", "gradient", "slope",
@@ -65,6 +65,9 @@ TEMPORAL_CONTEXT = {"then", "later", "earlier", "first", "initially", "subsequen
                     "recovery", "named", "immediately", "shortly", "having", "before", "after", "whereas", "but",
                     "until", "till", "cause", "caused", "because", "due", "result", "resulted", "led"}
 
+REGION_NOUNS = {"part", "region", "area", "coast", "border", "boundary", "side", "half", "edge", "shore", "slope",
+                "end", "city", "state", "province", "town", "suburb", "flank", "range", "portion", "sector", "zone",
+                "hemisphere", "country", "district", "county", "village", "front", "wall", "wing", "bank", "outskirts"}
 PLACE_OR_AGENT = {"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC"}
 DURATIONS = {"year", "month", "week", "day", "hour", "minute", "second", "decade", "century", "period", "while"}
 
@@ -113,9 +116,15 @@ def _allowed(t: Any) -> bool:
         return _temporal_ok(t)
     if word in ("inside", "outside"):
         pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
-        return t.pos_ == "ADP" and pobj is not None and pobj.pos_ == "NOUN"
+        return (t.pos_ == "ADP" and pobj is not None and pobj.pos_ == "NOUN"
+                and pobj.lemma_.lower() not in ("range", "scope", "limit", "bound", "interval", "domain", "field"))
     if word in ("north", "south", "east", "west", "northeast", "southwest", "northwest", "southeast"):
         return (nxt is not None and nxt.lower_ == "of") or (prev is not None and prev.lower_ == "the" and t.dep_ == "pobj")
+    if word in ("northern", "southern", "eastern", "western", "northeastern", "southwestern", "northwestern",
+                "southeastern"):
+        return (nxt is not None and nxt.pos_ == "PROPN") or head.lemma_.lower() in REGION_NOUNS
+    if word in ("upstream", "downstream"):
+        return t.pos_ == "ADV" or head.lemma_.lower() in PHYSICAL_NOUNS | {"side", "end", "station", "condition"}
     if word in ("upper", "lower"):
         return t.dep_ == "amod" and head.pos_ == "NOUN" and head.lemma_.lower() in PART_NOUNS and t.i + 1 == head.i
     if word in ("inner", "outer", "interior", "exterior", "internal", "external", "horizontal", "vertical"):
@@ -146,6 +155,9 @@ def _temporal_ok(t: Any) -> bool:
         return False
     if pobj is not None and pobj.lower_ in ("all", "which", "that", "this", "it", "him", "her", "them", "whom"):
         return False
+    if any(w.lemma_.lower() in ("name", "call", "require", "need", "take", "wait", "stay", "remain", "grasp")
+           or w.lemma_.lower() in DURATIONS for w in doc):
+        return False  # "named after", "required before", "took minutes before": not a clean order flip
     if pobj is not None and (any(w.like_num for w in pobj.subtree) or pobj.ent_type_ in PLACE_OR_AGENT
                              or pobj.lemma_.lower() in DURATIONS):
         return False  # "after 10 years of debate", "testified before Congress" (spatial "in front of")
