@@ -36,7 +36,9 @@ reports: $(STAMP)
 	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
 	$(BIN)/verirank profile --corpus ../shared/data/cranfield/corpus.jsonl.gz \
 		--queries ../shared/data/cranfield/queries.jsonl --qrels ../shared/data/cranfield/qrels/test.tsv \
-		--seed 0 --out reports/profile_cranfield_minilm
+		--generated-anchors 5000 --seed 0 --out reports/profile_cranfield_minilm
+	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round3
+	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round4
 
 # The shipped verifier checkpoint (about 25 min on 2 cores), then its held-out card.
 verifier: $(STAMP)

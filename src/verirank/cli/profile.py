@@ -21,7 +21,8 @@ def profile(
     runtime: RuntimeOpt = "torch",
     max_docs: Annotated[Optional[int], typer.Option(help="Use only the first N documents.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap.")] = 0,
-    generated_anchors: Annotated[int, typer.Option(help="Corpus sentences to generate near-misses from (0: skip).")] = 300,
+    generated_anchors: Annotated[int, typer.Option(
+        help="Corpus sentences to generate near-misses from; rarer categories fit 1-5% of them (0: skip).")] = 2000,
     shipped_pairs: Annotated[int, typer.Option(help="Pairs sampled from each shipped set, cannot/hans/mrpc (0: skip).")] = 300,
     shipped_split: Annotated[str, typer.Option(help="Split of the shipped sets: test (held out), train or all.")] = "test",
     data_root: Annotated[Optional[Path], typer.Option(help="Shipped data directory (default: $VERIRANK_DATA or ../shared/data).")] = None,

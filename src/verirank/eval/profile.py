@@ -41,7 +41,7 @@ class ProfileConfig:
     runtime: str = "torch"
     max_docs: int | None = None
     seed: int = 0
-    generated_anchors: int = 300  # sentences sampled from the corpus for generated near-misses
+    generated_anchors: int = 2000  # corpus sentences sampled; rarer categories apply to ~1-5% of them
     shipped_pairs: int = 300  # pairs sampled from each shipped set's held-out split
     shipped_sets: tuple[str, ...] = SHIPPED_SETS
     shipped_split: str = "test"  # held-out split of each shipped set (see load_pairs), or "all"
