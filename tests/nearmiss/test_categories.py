@@ -202,3 +202,8 @@ def test_paraphrase_keeps_stative_verbs_out_of_the_progressive():
 ])
 def test_round3_patterns_decline(module, text):
     assert run(module, text) is None
+
+
+def test_spatial_redoes_the_article():  # round 3 found "a upper extremity"
+    assert run(spatial, "The rash appeared on an upper surface of the arm.") == (
+        "The rash appeared on a lower surface of the arm.")

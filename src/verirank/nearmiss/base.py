@@ -82,6 +82,15 @@ def article_fix(doc: Any, word_index: int, new_word: str) -> Edit | None:
     return token_edit(art, match_case(want, art.text))
 
 
+def replace_word(doc: Any, token: Any, new: str, category: Category) -> Perturbation | None:
+    """``token`` replaced by ``new`` (case matched), with "a"/"an" before it redone."""
+    edits = [token_edit(token, match_case(new, token.text))]
+    fix = article_fix(doc, token.i, new)
+    if fix is not None:
+        edits.append(fix)
+    return replace_spans(doc.text, edits, category)
+
+
 def span_chars(doc: Any, start: int, end: int) -> tuple[int, int]:
     """Character offsets of tokens [start, end)."""
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)

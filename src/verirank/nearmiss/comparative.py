@@ -14,8 +14,7 @@ import random
 from typing import Any
 
 from verirank.nearmiss.base import (
-    Perturbation, article_fix, default_rng, has_quote, match_case, np_text_at, replace_spans, simple_np, span_chars,
-    token_edit, whole_word,
+    Perturbation, default_rng, has_quote, np_text_at, replace_spans, replace_word, simple_np, span_chars, whole_word,
 )
 from verirank.types import Category
 
@@ -92,11 +91,7 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
         new = "newer" if new == "younger" else "newest"  # "the oldest hotel" -> "the newest hotel"
     if new == "less" and _counted(t):
         new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers"
-    edits = [token_edit(t, match_case(new, t.text))]
-    fix = article_fix(doc, t.i, new)
-    if fix is not None:
-        edits.append(fix)
-    return replace_spans(doc.text, edits, Category.COMPARATIVE)
+    return replace_word(doc, t, new, Category.COMPARATIVE)
 
 
 def _than_follows(t: Any) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from verirank.nearmiss.base import Perturbation, article_fix, default_rng, match_case, replace_spans, token_edit, whole_word
+from verirank.nearmiss.base import Perturbation, default_rng, replace_word, whole_word
 from verirank.types import Category
 
 PAIRS = {"with": "without", "including": "excluding", "include": "exclude", "includes": "excludes",
@@ -68,12 +68,7 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     if not spots:
         return None
     t = rng.choice(spots)
-    new = FLIPS[t.lower_]
-    edits = [token_edit(t, match_case(new, t.text))]
-    fix = article_fix(doc, t.i, new)
-    if fix is not None:
-        edits.append(fix)
-    return replace_spans(doc.text, edits, Category.EXCLUSION)
+    return replace_word(doc, t, FLIPS[t.lower_], Category.EXCLUSION)
 
 
 def _allowed(t: Any) -> bool:

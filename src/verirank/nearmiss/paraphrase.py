@@ -14,8 +14,8 @@ from typing import Any
 
 from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import (
-    Perturbation, article_fix, default_rng, has_quote, is_plural, lower_first, match_case, np_text_at,
-    replace_spans, root_of, simple_np, span_chars, token_edit, whole_word,
+    Perturbation, default_rng, has_quote, is_plural, lower_first, np_text_at, replace_spans, replace_word, root_of,
+    simple_np, span_chars, whole_word,
 )
 from verirank.types import Category
 
@@ -209,11 +209,7 @@ def synonym(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
         word = inflect(lemma, "NNS") or ""
     if not word:
         return None
-    edits = [token_edit(t, match_case(word, t.text))]
-    fix = article_fix(doc, t.i, word)
-    if fix is not None:
-        edits.append(fix)
-    return replace_spans(doc.text, edits, Category.MATCH)
+    return replace_word(doc, t, word, Category.MATCH)
 
 
 TIME_NOUNS = {"day", "year", "week", "month", "session", "quarter", "time", "season", "period", "decade", "night"}

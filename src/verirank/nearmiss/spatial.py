@@ -13,7 +13,7 @@ import random
 from typing import Any
 
 from verirank.nearmiss.base import (
-    Perturbation, default_rng, match_case, np_text_at, replace_spans, simple_np, span_chars, token_edit, whole_word,
+    Perturbation, default_rng, np_text_at, replace_spans, replace_word, simple_np, span_chars, whole_word,
 )
 from verirank.types import Category
 
@@ -85,7 +85,7 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     new = FLIPS[t.lower_]
     if t.lower_ == "left" and t.pos_ == "VERB":
         return None
-    return replace_spans(doc.text, [token_edit(t, match_case(new, t.text))], Category.SPATIAL)
+    return replace_word(doc, t, new, Category.SPATIAL)  # redoes "a"/"an": "an upper" -> "a lower"
 
 
 def _allowed(t: Any) -> bool:
