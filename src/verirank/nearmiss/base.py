@@ -96,9 +96,6 @@ def span_chars(doc: Any, start: int, end: int) -> tuple[int, int]:
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
 
 
-span_text = span_chars  # older name
-
-
 def whole_word(token: Any) -> bool:
     """True when ``token`` stands alone (not inside "e-mail", "two-dimensional", "1955's")."""
     doc = token.doc

@@ -35,14 +35,9 @@ for _i, _kind in enumerate(KINDS):
     for _word in _kind:
         KIND_OF.setdefault(_word, _i)
 MATERIAL = len(KINDS) - 1
-FIXED_TERMS = {("high", "school"), ("high", "court"), ("cold", "war"), ("long", "term"), ("short", "term"),
-               ("long", "run"), ("short", "run"), ("old", "age"), ("white", "house"), ("black", "hole"),
-               ("red", "tape"), ("black", "market"), ("green", "light"), ("short", "circuit"), ("small", "business"),
-               ("public", "opinion"), ("private", "sector"), ("public", "sector"), ("big", "deal"), ("hard", "drive"),
-               ("soft", "drink"), ("hard", "copy"), ("soft", "copy"), ("hard", "disk"), ("white", "paper"),
-               ("light", "year"), ("early", "stage"), ("late", "stage"), ("full", "time"), ("high", "level"),
-               ("low", "level"), ("light", "weight"), ("heavy", "weight"), ("open", "source"), ("closed", "loop"),
-               ("open", "loop"), ("dry", "run"), ("cold", "storage"), ("hot", "spot"), ("cool", "head")}
+FIXED_TERMS = {("cold", "war"), ("white", "house"), ("black", "hole"), ("red", "tape"), ("black", "market"),
+               ("green", "light"), ("white", "paper"), ("early", "stage"), ("late", "stage"), ("dry", "run"),
+               ("cold", "storage"), ("hot", "spot")}
 
 
 def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:

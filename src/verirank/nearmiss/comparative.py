@@ -123,7 +123,7 @@ def _allowed(t: Any) -> bool:
         return False  # "no longer", "at most", "more or less", "most of", "most recently"
     if word.startswith(("high", "low")) and any(w.lower_ in EXTREMES and w.i != t.i for w in doc):
         return False  # "at their lowest levels since hitting multiyear lows"
-    if word in ("better", "worse") and _than_follows(t) and _than_number(t, gap=2):
+    if word in ("better", "worse") and _than_follows(t) and _than_number(t):
         return False  # "better than 50%" means "more than", "worse than 50%" means nothing
     if word in ("more", "less"):
         if not _than_follows(t) or (prev is not None and (prev.like_num or prev.lower_ in ("one", "a", "the"))):
@@ -169,10 +169,10 @@ def _counted(t: Any) -> bool:
                                     "meters", "tons", "tonnes", "degrees", "seconds"))
 
 
-def _than_number(t: Any, gap: int = 2) -> bool:
+def _than_number(t: Any) -> bool:
     """ "more than 50 people" -> "less than 50 people" is fine; "more than doubled" is not."""
     doc = t.doc
-    nxt2 = doc[t.i + gap] if t.i + gap < len(doc) else None
+    nxt2 = doc[t.i + 2] if t.i + 2 < len(doc) else None
     return nxt2 is not None and nxt2.like_num
 
 

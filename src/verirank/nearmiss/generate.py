@@ -68,12 +68,6 @@ class _Passage:
         return None
 
 
-def perturb_text(doc: Any, category: Category, rng: random.Random) -> tuple[str, Span, Span] | None:
-    """Apply one category (``Category.MATCH`` = a paraphrase) to one sentence of a parsed ``doc``."""
-    fn = paraphrase.perturb if category is Category.MATCH else PERTURBERS[category]
-    return _Passage(doc).rewrite(fn, rng)
-
-
 def generate(
     texts: Sequence[str],
     categories: Sequence[Category] | None = None,

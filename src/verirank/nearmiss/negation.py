@@ -12,7 +12,7 @@ from typing import Any
 
 from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import (
-    Perturbation, default_rng, has_quote, match_case, replace_spans, root_of, token_edit, whole_word,
+    Perturbation, has_quote, match_case, replace_spans, root_of, token_edit, whole_word,
 )
 from verirank.types import Category
 
@@ -47,8 +47,7 @@ QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
 
 
 def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
-    """Negate (or un-negate) the main clause of a one-sentence ``doc``; None when it is not safe."""
-    default_rng(rng)  # the rewrite is fully determined by the parse
+    """Negate (or un-negate) the main clause; None when not safe. ``rng`` is unused: the parse decides."""
     root = root_of(doc)
     if root is None or not _simple_clause(doc, root):
         return None

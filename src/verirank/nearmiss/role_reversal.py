@@ -15,7 +15,7 @@ from typing import Any
 
 from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import (
-    Perturbation, default_rng, has_quote, is_plural, np_text_at, replace_spans, simple_np, span_chars, token_edit,
+    Perturbation, has_quote, is_plural, np_text_at, replace_spans, simple_np, span_chars, token_edit,
 )
 from verirank.types import Category
 
@@ -76,8 +76,7 @@ KIND_OF_ENT = {"PERSON": "person", "ORG": "org", "GPE": "place", "NORP": "group"
 
 
 def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
-    """Swap the two arguments of the first suitable transitive verb; None when none fits."""
-    default_rng(rng)  # deterministic: the first suitable verb is used
+    """Swap the arguments of the first suitable transitive verb; None when none fits (``rng`` unused)."""
     if has_quote(doc) or doc[-1].text == "?":
         return None
     for verb in doc:
