@@ -126,13 +126,14 @@ def sample(args: argparse.Namespace) -> None:
     print(json.dumps(report["yield"], indent=2), f"\n{report['texts_per_second']} texts/s")
 
 
-def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for k successes out of n."""
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for k successes out of n (scipy)."""
     if n == 0:
         return float("nan"), float("nan")
-    p = k / n
-    centre, half = p + z * z / (2 * n), z * ((p * (1 - p) + z * z / (4 * n)) / n) ** 0.5
-    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return ci.low, ci.high
 
 
 def summarize(args: argparse.Namespace) -> None:
