@@ -141,6 +141,8 @@ def lower_first(phrase: Any) -> str:
     """Lower-case a phrase moved away from the sentence start, unless it starts with a name."""
     first = phrase[0]
     text = phrase.text
+    if first.lower_ in ("the", "a", "an") and first.pos_ == "DET" and len(phrase) > 1:
+        return text[:1].lower() + text[1:]  # "by the Supreme Court", not "by The Supreme Court"
     if first.text == "I" or first.ent_type_ in NAME_ENTS or first.pos_ == "PROPN" or (
             len(first.text) > 1 and first.text.isupper()):
         return text

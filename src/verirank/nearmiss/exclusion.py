@@ -16,8 +16,10 @@ from verirank.nearmiss.base import Perturbation, default_rng, replace_word, whol
 from verirank.types import Category
 
 PAIRS = {"with": "without", "including": "excluding", "include": "exclude", "includes": "excludes",
-         "included": "excluded", "containing": "lacking", "accepts": "rejects", "accepted": "rejected",
-         "accept": "reject", "inclusion": "exclusion"}
+         "included": "excluded"}
+# Not flipped: containing/lacking, accept/reject and inclusion/exclusion (valid in 61 of 103 audited
+# rows, rounds 3+4: "a pointer to storage lacking the characters", "rejected the invitation, but
+# no date was set").
 FLIPS = {**PAIRS, **{v: k for k, v in PAIRS.items()}}
 # nouns that can "have" something: "patients with X", "a house with a garden", "a wing with flaps"
 BEARERS = {
@@ -55,7 +57,11 @@ WITH_VERBS = {"share", "compare", "associate", "combine", "replace", "provide", 
               "cover", "treat", "deal", "connect", "link", "mix", "interact", "correlate", "contrast", "agree",
               "meet", "consistent", "coincide", "communicate", "cooperate", "collaborate", "negotiate", "trade",
               "credit", "charge", "present", "confront", "load", "pack", "feed", "inject", "infect", "take"}
+# "patients with X" in a study of X: the group is defined by X, "without X" contradicts the study
+CLINICAL_GROUPS = {"patient", "case", "subject", "individual", "person", "people", "volunteer", "participant",
+                   "infant"}
 OPEN_SETS = {"several", "various", "numerous", "many", "other", "some", "variety", "number", "range", "such", "few"}
+GRADED = {"similar", "special", "particular", "different", "same", "specific", "certain", "various"}
 VARYING = {"incidence", "angle", "speed", "velocity", "time", "temperature", "altitude", "frequency", "age"}
 NO_DET = {"the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your", "which",
           "whom", "it", "them", "him", "no", "any", "none", "nothing", "each", "every", "all", "both"}
@@ -82,25 +88,23 @@ def _allowed(t: Any) -> bool:
     prev = doc[t.i - 1] if t.i > 0 else None
     if prev is not None and prev.lower_ in ("without", "not", "no", "never"):
         return False  # "get along without including" -> a double negative
-    if word in ("containing", "lacking") and nxt is not None and (nxt.like_num or nxt.lower_ in ("no", "not", "only")):
-        return False  # "buffer containing 4 albumin", "a column containing no imperfections"
+    if word.startswith(("includ", "exclud")) and any(w.dep_ == "conj" or w.lower_ == "as" for w in t.subtree if w.i > t.i):
+        return False  # "injuries, excluding burns, bruises and strain": a list of examples; "as a special case"
     if word in ("including", "excluding"):
-        if any(w.lower_ in OPEN_SETS for w in doc[: t.i]):
+        if nxt is not None and (nxt.pos_ not in ("DET", "NOUN", "PROPN", "ADJ") or nxt.lower_ == "only"):
+            return False  # "excluding at the agency", "excluding there is"
+        if any(w.lower_ in OPEN_SETS | {"all", "every"} for w in doc[: t.i]):
             return False  # "several awards, excluding X" drops an example from an open-ended set
         if t.pos_ not in ("VERB", "ADP") or nxt is None or nxt.like_num or nxt.lower_ in NO_DET - {"the", "its", "their"}:
             return False
         return not any(w.like_num for w in doc[t.i + 1 :])  # "12 killed, including 3 children": part of the total
-    if word in ("inclusion", "exclusion"):
-        return nxt is not None and nxt.lower_ in ("criteria", "criterion", "of")
-    # verbs: include/exclude, accept/reject, containing/lacking -- only with a direct object
+    # verbs: include/exclude -- only with a direct object
     if t.pos_ != "VERB" or not any(c.dep_ == "dobj" for c in t.children):
         return False
     if any(c.dep_ in ("prt", "dative", "xcomp", "ccomp", "neg") for c in t.children):
         return False
     if nxt is not None and nxt.lower_ in ("in", "from", "to", "on", "by", "as", "into"):
-        return False  # "excluded from", "accepted as"
-    if word in ("containing", "lacking"):
-        return t.dep_ == "acl" and t.tag_ == "VBG"
+        return False  # "excluded from", "included as"
     obj = next(c for c in t.children if c.dep_ == "dobj")
     if any(w.lower_ in ("any", "anything", "all", "every") for w in obj.subtree) or (nxt is not None and nxt.text == ":"):
         return False  # "rejected any disparity", "These include: ..."
@@ -108,13 +112,14 @@ def _allowed(t: Any) -> bool:
         # "The collection includes first editions" -> "excludes"; but not "Symptoms include diarrhea":
         # with a list of examples as the subject, "exclude" reads as nonsense
         subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-        return subj is not None and subj.lemma_.lower() in SCOPES and (subj.tag_ == "NN" or subj.lower_ == "data")
+        return (subj is not None and subj.lemma_.lower() in SCOPES and (subj.tag_ == "NN" or subj.lower_ == "data")
+                and not any(w.lower_ in OPEN_SETS for w in subj.subtree))
     return True
 
 
 def _having(t: Any) -> bool:
     """ "with"/"without" meaning having (not): attached to a bearer noun, object a plain noun phrase."""
-    if t.dep_ != "prep" or t.head.pos_ != "NOUN" or t.head.lemma_.lower() not in BEARERS:
+    if t.dep_ != "prep" or t.head.pos_ != "NOUN" or t.head.lemma_.lower() not in BEARERS - CLINICAL_GROUPS:
         return False
     if sum(w.lower_ in ("with", "without") for w in t.doc) > 1:
         return False  # "12 patients with A, 8 with B": parallel groups, flipping one breaks the list
@@ -123,6 +128,8 @@ def _having(t: Any) -> bool:
     pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
     if pobj is None or pobj.pos_ not in ("NOUN", "PROPN") or pobj.lower_ in NO_DET:
         return False
+    if any(c.dep_ == "amod" and (c.tag_ in ("JJR", "JJS") or c.lower_ in GRADED) for c in pobj.children):
+        return False  # "models with lower effectiveness rates", "sites with similar names"
     if any(w.lower_ in VARYING for w in pobj.subtree) or t.head.lemma_.lower() in ("culture", "mixture"):
         return False  # "a swept wing with incidence": varying with, not having; "a culture with cells"
     if any(w.lower_ in NO_DET or w.pos_ in ("VERB", "AUX", "PRON") or w.like_num for w in pobj.subtree):

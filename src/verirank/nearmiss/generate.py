@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from verirank._version import __version__
-from verirank.nearmiss import binding, comparative, exclusion, negation, numeric, paraphrase, role_reversal, spatial
+from verirank.nearmiss import (
+    binding, comparative, exclusion, guards, negation, numeric, paraphrase, role_reversal, spatial,
+)
 from verirank.nearmiss._nlp import model_id, nlp
 from verirank.nearmiss.base import Perturbation
 from verirank.types import Category, NearMissPair, Span
@@ -52,14 +54,16 @@ class _Passage:
                 sent = s.as_doc()  # its text may keep the trailing space of the last token
                 self.sentences.append((s.start_char, s.start_char + len(sent.text), sent))
 
-    def rewrite(self, fn: Perturber, rng: random.Random) -> tuple[str, Span, Span] | None:
-        """Apply ``fn`` to one sentence (tried in a seeded order) and lift the result into the passage."""
+    def rewrite(self, fn: Perturber, rng: random.Random, category: Category,
+                max_words: int | None = None) -> tuple[str, Span, Span] | None:
+        """Apply ``fn`` to one sentence (tried in a seeded order) whose rewrite passes the context
+        guards, and lift the result into the passage."""
         order = list(range(len(self.sentences)))
         rng.shuffle(order)
         for k in order:
             start, end, sent = self.sentences[k]
             pert = fn(sent, rng)
-            if pert is None:
+            if pert is None or not guards.accepts(category, sent, self.text, pert, max_words):
                 continue
             text = self.text[:start] + pert.text + self.text[end:]
             src = Span(start=pert.source_span.start + start, end=pert.source_span.end + start, text=pert.source_span.text)
@@ -77,6 +81,7 @@ def generate(
     per_category: int = 1,
     n_process: int = 1,
     batch_size: int = 64,
+    max_words: int | None = None,
 ) -> list[NearMissPair]:
     """Near-misses (label 0) for each text and category, at most ``per_category`` each, plus positives.
 
@@ -85,6 +90,10 @@ def generate(
     per-category metric can ask for "accept the paraphrase and reject the near-miss".  Categories a
     text does not support are skipped (no broken sentence is ever emitted).  Empty and duplicate
     texts are dropped.  Deterministic for ``seed``.
+
+    Rewrites also pass the context guards of ``verirank.nearmiss.guards``: by default each category
+    rewrites sentences of at most ``guards.MAX_WORDS[category]`` words (the audited precision);
+    ``max_words`` sets one limit for all categories instead (0: no limit, more yield, less valid).
     """
     cats = [Category(c) for c in categories] if categories is not None else Category.near_misses()
     if Category.MATCH in cats:
@@ -99,7 +108,7 @@ def generate(
         near: list[NearMissPair] = []
         for cat in cats:
             for n in range(per_category):
-                out = passage.rewrite(PERTURBERS[cat], _rng(seed, doc.text, f"{cat.value}:{n}"))
+                out = passage.rewrite(PERTURBERS[cat], _rng(seed, doc.text, f"{cat.value}:{n}"), cat, max_words)
                 if out is None or out[0] in made:
                     continue
                 made.add(out[0])
@@ -110,7 +119,8 @@ def generate(
             continue
         paraphrases = []
         for n in range(per_category):
-            out = passage.rewrite(paraphrase.perturb, _rng(seed, doc.text, f"paraphrase:{n}"))
+            out = passage.rewrite(paraphrase.perturb, _rng(seed, doc.text, f"paraphrase:{n}"), Category.MATCH,
+                                  max_words)
             if out is not None and out[0] not in made:
                 made.add(out[0])
                 paraphrases.append(out)

@@ -103,12 +103,13 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
         aux = auxes[0]
         if aux.tag_ == "TO" or aux.text.startswith("'") or not whole_word(aux) or aux.i == 0:
             return None
-        new = "cannot" if aux.lower_ == "can" else f"{aux.text} not"
+        new = match_case("cannot", aux.text) if aux.lower_ == "can" else f"{aux.text} {match_case('not', aux.text)}"
         return replace_spans(doc.text, [token_edit(aux, new)], Category.NEGATION)
     if root.lemma_ == "be":
         if root.text.startswith("'") or not whole_word(root):
             return None
-        return replace_spans(doc.text, [token_edit(root, f"{root.text} not")], Category.NEGATION)
+        return replace_spans(doc.text, [token_edit(root, f"{root.text} {match_case('not', root.text)}")],
+                             Category.NEGATION)  # "IS NOT" in all-caps text
     do = {"VBZ": "does", "VBD": "did", "VBP": "do"}.get(root.tag_)
     prev = doc[root.i - 1]
     if do is None or not whole_word(root) or prev.pos_ in ("ADV", "PUNCT") or root.text[:1].isupper():

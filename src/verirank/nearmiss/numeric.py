@@ -32,6 +32,7 @@ LABEL_WORDS = {"no", "no.", "number", "#", "version", "model", "flight", "route"
                "suite", "box", "lot", "issue", "edition", "reference", "formula", "rev", "ver", "mark", "mk",
                "windows", "office", "tier", "paragraph", "clause", "schedule", "form", "exhibit", "docket",
                "division", "league", "round", "game", "week", "day", "year", "day", "session", "term", "seed"}
+FIXED_AFTER = {"dimensional", "thumbs", "summer", "winter", "olympics", "olympic", "index", "selectric"}
 SCALES = {"hundred", "thousand", "million", "billion", "trillion", "dozen"}
 ENT_OK = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", ""}
 NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$|^\d+\.\d+$")
@@ -72,6 +73,8 @@ def _changeable(t: Any) -> bool:
         return False  # "Table 3", "Boeing 747", "Public Law 94"
     if any(w is not None and (w.lower_ in MONTHS or w.text in ("-", "–", "/", "x", "×", "th")) for w in (prev, nxt)):
         return False
+    if nxt is not None and nxt.lower_ in FIXED_AFTER:
+        return False  # "two dimensional wings", "two thumbs down", "the 2000 Summer Olympics"
     if nxt is not None and (nxt.lower_ in ("a.m.", "p.m.", "am", "pm", "o'clock", "'s", "s", "th", "st", "nd", "rd")
                             or nxt.text in (".",) and t.i == 0):
         return False
