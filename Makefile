@@ -38,7 +38,11 @@ reports: $(STAMP)
 		--queries ../shared/data/cranfield/queries.jsonl --qrels ../shared/data/cranfield/qrels/test.tsv \
 		--generated-anchors 5000 --seed 0 --out reports/profile_cranfield_minilm
 	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round3
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round4
+	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round4 \
+		--earlier reports/nearmiss_audit/round3
+	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round5 \
+		--earlier reports/nearmiss_audit/round1 reports/nearmiss_audit/round2 reports/nearmiss_audit/round3 \
+		reports/nearmiss_audit/round4
 
 # The shipped verifier checkpoint (about 25 min on 2 cores), then its held-out card.
 verifier: $(STAMP)

@@ -139,8 +139,9 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 def summarize(args: argparse.Namespace) -> None:
     out = Path(args.out)
     report = json.loads((out / "yield.json").read_text(encoding="utf-8"))
-    lines = ["| category | judged | valid | validity [95% CI] | real text (no HANS) | yield (share of pool) |",
-             "|---|---:|---:|---:|---:|---:|"]
+    earlier = [Path(d) for d in args.earlier]
+    lines = ["| category | judged | valid | validity [95% CI] | real text (no HANS) | fresh rows [95% CI] | yield (share of pool) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     summary = {}
     for name in [c.value for c in Category.near_misses()] + ["paraphrase"]:
         with (out / f"{name}.tsv").open(encoding="utf-8", newline="") as f:
@@ -151,11 +152,18 @@ def summarize(args: argparse.Namespace) -> None:
         rate = valid / len(judged) if judged else float("nan")
         lo, hi = _wilson(valid, len(judged))
         real_rate = real_valid / len(real) if real else float("nan")
+        # rows no earlier round judged: the rules were not tuned on them
+        seen = set().union(*(_old_verdicts(d / f"{name}.tsv") for d in earlier)) if earlier else set()
+        fresh = [r for r in judged if (r["original"], r["rewritten"]) not in seen]
+        fresh_valid = sum(r["valid"] == "1" for r in fresh)
+        flo, fhi = _wilson(fresh_valid, len(fresh))
         summary[name] = {"rows": len(rows), "judged": len(judged), "valid": valid, "validity": round(rate, 4),
                          "ci95": [round(lo, 4), round(hi, 4)], "real_judged": len(real),
-                         "real_validity": round(real_rate, 4), "yield": report["yield"][name]}
+                         "real_validity": round(real_rate, 4), "fresh_judged": len(fresh), "fresh_valid": fresh_valid,
+                         "fresh_ci95": [round(flo, 4), round(fhi, 4)], "yield": report["yield"][name]}
         lines.append(f"| {name} | {len(judged)} | {valid} | {rate:.1%} [{lo:.1%}, {hi:.1%}] | "
-                     f"{real_valid}/{len(real)} = {real_rate:.1%} | {report['yield'][name]:.2%} |")
+                     f"{real_valid}/{len(real)} = {real_rate:.1%} | {fresh_valid}/{len(fresh)} [{flo:.1%}, {fhi:.1%}] | "
+                     f"{report['yield'][name]:.2%} |")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "summary_table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
@@ -167,6 +175,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-category", type=int, default=200)
     ap.add_argument("--out", default="reports/nearmiss_audit")
+    ap.add_argument("--earlier", nargs="*", default=[],
+                    help="summarize: earlier round dirs; rows judged there are left out of the 'fresh rows' column")
     args = ap.parse_args()
     sample(args) if args.command == "sample" else summarize(args)
 
