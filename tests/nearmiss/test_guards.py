@@ -41,3 +41,8 @@ def test_a_later_sentence_is_tried_when_the_first_is_guarded():
     text = LONG + " The museum is north of the river."
     pairs = near_misses([text], Category.SPATIAL)
     assert len(pairs) == 1 and pairs[0].text.endswith("The museum is south of the river.")
+
+
+def test_a_negative_word_limit_is_refused():
+    with pytest.raises(ValueError, match="max_words"):
+        generate(["The museum is north of the river."], max_words=-1)

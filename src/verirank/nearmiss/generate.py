@@ -100,6 +100,8 @@ def generate(
         raise ValueError("Category.MATCH is not a near-miss category; ask for positives with positives=True")
     if per_category < 1:
         raise ValueError(f"per_category={per_category}; give 1 or more")
+    if max_words is not None and max_words < 0:
+        raise ValueError(f"max_words={max_words}; give 0 (no limit) or more, or None for the audited defaults")
     unique = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t.strip()]
     pairs: list[NearMissPair] = []
     for doc in nlp().pipe(unique, batch_size=batch_size, n_process=n_process):

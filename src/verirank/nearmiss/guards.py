@@ -35,6 +35,11 @@ DISCOURSE_CATEGORIES = {Category.NEGATION, Category.COMPARATIVE, Category.EXCLUS
 WORD = re.compile(r"[a-z]+")
 
 
+def _mostly_upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) > len(letters) / 2
+
+
 def words(sentence: Any) -> int:
     return sum(1 for t in sentence if not t.is_punct and not t.is_space)
 
@@ -45,8 +50,7 @@ def accepts(category: Category, sentence: Any, passage: str, pert: Perturbation,
 
     ``max_words`` overrides the category's sentence-length limit (``MAX_WORDS``); 0 means none.
     """
-    letters = [c for c in sentence.text if c.isalpha()]
-    if category is Category.MATCH and sum(c.isupper() for c in letters) > len(letters) / 2:
+    if category is Category.MATCH and _mostly_upper(sentence.text):
         return False  # ALL-CAPS text: a moved phrase and its new verb would come out in mixed case
     limit = MAX_WORDS.get(category, 0) if max_words is None else max_words
     if limit and words(sentence) > limit:

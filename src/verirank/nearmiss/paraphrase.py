@@ -81,7 +81,7 @@ def _clean(doc: Any) -> bool:
     return not has_quote(doc) and doc[-1].text in (".", "!") and not any(t.dep_ == "neg" for t in doc)
 
 
-def _voice_ok(doc: Any, root: Any, subj_start: int, tail: int) -> bool:
+def _voice_ok(doc: Any, subj_start: int, tail: int) -> bool:
     """Whether a voice change keeps every phrase attached where it was.
 
     ``tail`` is where the moved object phrase ends: anything after it but the final stop ("the
@@ -119,7 +119,7 @@ def to_passive(doc: Any, rng: random.Random | None = None) -> Perturbation | Non
         return None
     if obj.pos_ not in ("NOUN", "PROPN") or obj.lemma_.lower() in TIME_NOUNS:
         return None  # "finished the day down 98 points", "presented herein"
-    if not _voice_ok(doc, root, a[0], b[1]) or inflect(root.lemma_, root.tag_) != root.lower_:
+    if not _voice_ok(doc, a[0], b[1]) or inflect(root.lemma_, root.tag_) != root.lower_:
         return None  # a phrase would re-attach, or the lemma is wrong ("rated" -> "rat")
     participle = inflect(root.lemma_, "VBN")
     if participle is None:
@@ -151,7 +151,7 @@ def to_active(doc: Any, rng: random.Random | None = None) -> Perturbation | None
         return None
     a, b = _plain_np(subj), _plain_np(obj)
     aux = auxes[0]
-    if a is None or b is None or a[1] != aux.i or aux.i + 1 != root.i or not _voice_ok(doc, root, a[0], b[1]):
+    if a is None or b is None or a[1] != aux.i or aux.i + 1 != root.i or not _voice_ok(doc, a[0], b[1]):
         return None
     if inflect(root.lemma_, "VBN") != root.lower_:
         return None  # the parser's lemma is wrong: "rated" -> "rat" -> "ratted"
