@@ -11,6 +11,7 @@ when numbers or other direction words in the sentence would contradict the new d
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from verirank.nearmiss.base import (
@@ -71,6 +72,14 @@ ANIMATE = {"patient", "child", "people", "person", "man", "woman", "adult", "sub
 AFTER_RISE_FALL = {"short", "behind", "apart", "asleep", "ill", "silent", "victim", "prey", "into", "under", "within",
                    "through", "back", "out", "off", "on", "upon", "in", "love", "flat", "foul", "due", "to"}
 EXTREMES = {"high", "highs", "low", "lows", "record", "peak", "bottom"}
+DIVIDED = re.compile(r"\b(divid|subdivid|partition|split|segment|broken into|break into|construct|decompos|compos)",
+                     re.IGNORECASE)
+PARTS = {"part", "portion", "half", "end", "limb", "jaw", "lip", "deck", "floor", "layer", "stabilizer", "garment",
+         "body", "leg", "arm", "back", "abdomen", "bound", "reach", "stage", "level", "class", "rank", "tier"}
+SMALL_COUNTS = {"one", "1", "once", "two", "2", "twice"}
+EXAMPLES = {"such", "e.g.", "including", "like", "namely"}
+GOAL_VERBS = {"call", "aim", "seek", "want", "need", "require", "demand", "combat", "fight", "prevent", "avoid",
+              "achieve", "accommodate", "target", "strive", "attempt", "try", "intend", "plan", "hope", "propose"}
 FIXED_BEFORE = {"no", "any", "at", "much", "far", "even", "still", "all"}
 FIXED_AFTER = {"or", "and", "of", "recently", "likely", "notably", "importantly", "often", "than"}
 
@@ -92,8 +101,6 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
         new = "newer" if new == "younger" else "newest"  # "the oldest hotel" -> "the newest hotel"
     if new == "less" and _counted(t):
         new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers"
-    if t.lower_ == "greater" and t.dep_ == "amod" and t.head.tag_ == "NN" and not _than_follows(t):
-        new = "less"  # "greater objectivity" -> "less objectivity", not "smaller objectivity"
     return replace_word(doc, t, new, Category.COMPARATIVE)
 
 
@@ -134,28 +141,42 @@ def _allowed(t: Any) -> bool:
         return False  # "better than 50%" means "more than", "worse than 50%" means nothing
     if (t.tag_ == "JJS" or word == "most") and doc[max(t.i - 3, 0) : t.i].text.lower().startswith("one of"):
         return False  # "one of my favourite directors, and one of the least talented"
+    if word == "greater" and t.head.tag_ == "NN" and not _than_follows(t):
+        return False  # "greater objectivity": neither "smaller" nor "a less incidence" reads right
+    if word in ("larger", "smaller", "bigger") and (DIVIDED.search(doc.text) or "part of a" in doc.text.lower()):
+        return False  # "partitioned into smaller parts", "part of a larger series"
+    if word in ("higher", "lower") and t.head.lemma_.lower() in PARTS:
+        return False  # "the lower part", "a lower garment": the opposite is "upper", a place (spatial)
+    if word == "most" and t.head.lower_ == "recent":
+        return False  # "the least recent edition" is not said
+    if _in_purpose(t) or any(w.lower_ in EXAMPLES for w in doc):
+        return False  # "built to accommodate the increasing population"; "larger fish such as marlin"
     if word in ("more", "less"):
         if not _than_follows(t) or (prev is not None and (prev.like_num or prev.lower_ in ("one", "a", "the"))):
             return False  # "two more bodies"; only "more/less ... than"
-        if nxt is not None and nxt.lower_ == "than" and doc[t.i + 2 : t.i + 3].text.lower() in ("one", "1", "once"):
+        if nxt is not None and nxt.lower_ == "than" and doc[t.i + 2 : t.i + 3].text.lower() in SMALL_COUNTS:
             return False  # "more than one find" -> "less than one find" means none
+        if any(w.lower_ in ("never", "not", "n't", "no") for w in doc):
+            return False  # "I have never had more than 2 bars" argues the other way once flipped
         return nxt is not None and nxt.lower_ != "than" or _than_number(t)
     if word in ("most",):
         return (t.dep_ == "advmod" and t.head.pos_ == "ADJ" and t.head.i == t.i + 1 and prev is not None
                 and prev.lower_ == "the")
     if word in VERBISH:
+        if t.tag_ not in ("VBN", "VBD", "NN") or any(c.dep_ in ("xcomp", "advcl") and _has_to(c) for c in t.children):
+            return False  # "mutations accumulate and increase variation", "the increasing population", "increased
+            # to keep step with inflation": a claim of cause, trend or purpose that the rest of the text backs
         if any(w.like_num or w.lower_ in DIRECTION_WORDS and w.i != t.i for w in doc):
             return False  # "rose ... to its lowest", "increased from 5 to 10"
         if word.startswith(("rise", "rose", "ris", "fall", "fell")):
             if nxt is not None and (nxt.lower_ in AFTER_RISE_FALL or doc[t.i + 1 : t.i + 3].text.lower().endswith("short")):
                 return False  # "falls far short", "fell ill"
             return t.pos_ == "VERB" and not any(c.dep_ in ("prt", "dobj") for c in t.children)
-        if t.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in t.children):
-            return False  # a purpose: "a correction suggested to increase the accuracy"
-        return t.pos_ in ("VERB", "NOUN", "ADJ") and t.dep_ not in ("compound",)
+        return t.dep_ != "compound"
     if t.tag_ in ("JJR", "RBR"):
         if _than_follows(t):
-            return True
+            return t.tag_ == "JJR" and sum(w.like_num for w in doc) < 2  # "rose 0.3%, higher than a forecast
+            # 0.5%": two numbers decide the comparison; "kept him longer than anyone" has no "shorter"
         if word in ("later", "earlier", "longer", "better", "worse", "further", "harder", "older", "younger"):
             return False  # "later that day", "no longer", "better known", "older versions"
         return t.pos_ == "ADJ" and t.dep_ == "amod" and t.head.pos_ == "NOUN" and not any(
@@ -164,6 +185,20 @@ def _allowed(t: Any) -> bool:
         return (t.dep_ == "amod" and t.head.pos_ == "NOUN" and prev is not None
                 and (prev.lower_ == "the" or prev.tag_ == "PRP$" or prev.dep_ == "poss") and word not in ("best", "worst"))
     return False
+
+
+def _in_purpose(t: Any) -> bool:
+    """``t`` inside a purpose or goal: the object of an infinitive ("to achieve the highest quality"),
+    of a gerund after a preposition ("for taking on the largest"), or of a goal verb ("calls for")."""
+    for anc in t.ancestors:
+        if anc.pos_ in ("VERB", "AUX") and (anc.lemma_.lower() in GOAL_VERBS or anc.dep_ == "pcomp"
+                                            or _has_to(anc)):
+            return True
+    return False
+
+
+def _has_to(verb: Any) -> bool:
+    return any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
 
 
 def _counted(t: Any) -> bool:

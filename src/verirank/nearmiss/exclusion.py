@@ -93,8 +93,9 @@ def _allowed(t: Any) -> bool:
     if word in ("including", "excluding"):
         if nxt is not None and (nxt.pos_ not in ("DET", "NOUN", "PROPN", "ADJ") or nxt.lower_ == "only"):
             return False  # "excluding at the agency", "excluding there is"
-        if any(w.lower_ in OPEN_SETS | {"all", "every"} for w in doc[: t.i]):
-            return False  # "several awards, excluding X" drops an example from an open-ended set
+        if any(w.lower_ in OPEN_SETS | {"all", "every", "entire", "whole"} for w in doc[: t.i]):
+            return False  # "several awards, excluding X" drops an example from an open-ended set; "sold the
+            # entire estate, excluding the castle" contradicts itself
         if t.pos_ not in ("VERB", "ADP") or nxt is None or nxt.like_num or nxt.lower_ in NO_DET - {"the", "its", "their"}:
             return False
         return not any(w.like_num for w in doc[t.i + 1 :])  # "12 killed, including 3 children": part of the total
@@ -128,8 +129,9 @@ def _having(t: Any) -> bool:
     pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
     if pobj is None or pobj.pos_ not in ("NOUN", "PROPN") or pobj.lower_ in NO_DET:
         return False
-    if any(c.dep_ == "amod" and (c.tag_ in ("JJR", "JJS") or c.lower_ in GRADED) for c in pobj.children):
-        return False  # "models with lower effectiveness rates", "sites with similar names"
+    if any(w.tag_ in ("JJR", "JJS", "RBR", "RBS") for w in pobj.subtree) or any(
+            c.dep_ == "amod" and c.lower_ in GRADED for c in pobj.children):
+        return False  # "models with lower effectiveness rates", "with less stringent control", "similar names"
     if any(w.lower_ in VARYING for w in pobj.subtree) or t.head.lemma_.lower() in ("culture", "mixture"):
         return False  # "a swept wing with incidence": varying with, not having; "a culture with cells"
     if any(w.lower_ in NO_DET or w.pos_ in ("VERB", "AUX", "PRON") or w.like_num for w in pobj.subtree):

@@ -29,7 +29,8 @@ MAX_WORDS: dict[Category, int] = {
 # sentence argue against itself ("the sale rose because demand fell").
 DISCOURSE = re.compile(
     r"\b(because|since|but|although|though|however|whereas|while|thus|therefore|hence|so that|in order|"
-    r"due to|despite|yet|to prevent|so as to|resulting in|leading to|caus\w+|saving|allowing|enabling)\b",
+    r"due to|despite|besides|yet|to prevent|so as to|result\w* in|lead\w* to|led to|contribut\w* to|caus\w+|saving|allowing|"
+    r"enabling)\b",
     re.IGNORECASE)
 DISCOURSE_CATEGORIES = {Category.NEGATION, Category.COMPARATIVE, Category.EXCLUSION}
 WORD = re.compile(r"[a-z]+")
@@ -50,7 +51,7 @@ def accepts(category: Category, sentence: Any, passage: str, pert: Perturbation,
 
     ``max_words`` overrides the category's sentence-length limit (``MAX_WORDS``); 0 means none.
     """
-    if category is Category.MATCH and _mostly_upper(sentence.text):
+    if category in (Category.MATCH, Category.ROLE_REVERSAL) and _mostly_upper(sentence.text):
         return False  # ALL-CAPS text: a moved phrase and its new verb would come out in mixed case
     limit = MAX_WORDS.get(category, 0) if max_words is None else max_words
     if limit and words(sentence) > limit:

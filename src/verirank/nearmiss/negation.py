@@ -43,6 +43,8 @@ DO_TENSE = {"does": "VBZ", "did": "VBD", "do": "VBP"}
 AFTER_NOT_FIXED = {"only", "just", "even", "until", "yet", "always", "necessarily", "all", "every", "quite", "very",
                    "so", "too", "much", "merely", "simply", "exactly", "entirely", "completely", "fully", "least",
                    "to", "a", "one", "because", "as", "that", "enough", "really", "nearly", "far", "long"}
+EMPHATIC = {"tell", "wait", "believe", "stress", "emphasize", "emphasise", "recommend", "thank", "imagine",
+            "overstate", "say", "praise", "help"}
 QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
 
 
@@ -81,6 +83,9 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         return False  # a reason clause keeps presupposing the un-negated claim
     if not any(c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i < root.i for c in root.children):
         return False  # imperative, inverted or fragment
+    opened = [t.i for t in doc[: root.i] if t.text == "("]
+    if opened and not any(t.text == ")" for t in doc[opened[-1] : root.i]):
+        return False  # the parsed main verb sits in a parenthesis: "(where 100 books have been produced)"
     finite = root.tag_ in ("VBD", "VBZ", "VBP") or any(
         c.dep_ in ("aux", "auxpass") and c.tag_ in ("VBD", "VBZ", "VBP", "MD") for c in root.children)
     if not finite:
@@ -106,8 +111,10 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
         new = match_case("cannot", aux.text) if aux.lower_ == "can" else f"{aux.text} {match_case('not', aux.text)}"
         return replace_spans(doc.text, [token_edit(aux, new)], Category.NEGATION)
     if root.lemma_ == "be":
-        if root.text.startswith("'") or not whole_word(root):
-            return None
+        if root.text.startswith("'") or not whole_word(root) or any(c.dep_ == "expl" for c in root.children):
+            return None  # "There is not speculation that ..." wants "no speculation"
+        if _predicate_repeats(doc, root):
+            return None  # "The script is bad, very bad": the repeat would contradict "is not bad"
         return replace_spans(doc.text, [token_edit(root, f"{root.text} {match_case('not', root.text)}")],
                              Category.NEGATION)  # "IS NOT" in all-caps text
     do = {"VBZ": "does", "VBD": "did", "VBP": "do"}.get(root.tag_)
@@ -122,6 +129,13 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
     if any(c.dep_ == "prt" for c in root.children) and root.lemma_ == "have":
         return None
     return replace_spans(doc.text, [token_edit(root, f"{do} not {root.lemma_}")], Category.NEGATION)
+
+
+def _predicate_repeats(doc: Any, root: Any) -> bool:
+    """A word of the predicate ("bad", "up") that the sentence says twice ("bad, very bad")."""
+    words = {w.lower_ for c in root.children if c.dep_ in ("acomp", "attr", "advmod", "prep") for w in c.subtree
+             if w.is_alpha and (w.pos_ in ("ADJ", "ADV", "NOUN") or w.lower_ in ("up", "down"))}
+    return any(sum(w.lower_ == x for w in doc) > 1 for x in words)
 
 
 def _participle_in_noun_phrase(doc: Any, root: Any) -> bool:
@@ -147,6 +161,8 @@ def _remove(doc: Any, root: Any, neg: Any) -> Perturbation | None:
         if base is None or aux.i == 0:
             return None
         start, end = aux.idx, neg.idx + len(neg.text)
+        if base in ("can", "could") and root.lemma_ in EMPHATIC:
+            return None  # "I can't tell you how disappointed I was" is emphasis, not a negation
         if base in DO_TENSE:
             return _drop_do(doc, root, aux, base, start)
         return replace_spans(text, [(start, end, match_case(base, whole))], Category.NEGATION)

@@ -36,6 +36,7 @@ FIXED_AFTER = {"dimensional", "thumbs", "summer", "winter", "olympics", "olympic
 SCALES = {"hundred", "thousand", "million", "billion", "trillion", "dozen"}
 ENT_OK = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", ""}
 NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$|^\d+\.\d+$")
+YEAR_LIKE = re.compile(r"1[89]\d\d|20[0-2]\d")
 PAST_YEAR = 2024
 
 
@@ -67,6 +68,12 @@ def _changeable(t: Any) -> bool:
     nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
     if not (NUMBER.match(t.text) or t.lower_ in WORDS) or not whole_word(t) or t.ent_type_ not in ENT_OK:
         return False
+    if YEAR_LIKE.fullmatch(t.text) and not _is_year(t):
+        return False  # "a 2011 study" parsed as a count: doubling it gives "a 4022 study"
+    if _is_year(t) and prev is not None and prev.lower_ == "of" and t.i > 1 and doc[t.i - 2].text[:1].isupper():
+        return False  # "the Compensation Act of 1991", "the Class of 1990": part of a name
+    if prev is not None and prev.text in (";", ".") and not _is_year(t):
+        return False  # "; 2." a list marker
     if t.ent_type_ == "DATE" and not _is_year(t):
         return False  # "14 March", "the 1990s"
     if prev is not None and (prev.lower_ in LABEL_WORDS or prev.pos_ == "PROPN" or prev.text in ("$",) and t.text.startswith("0")):
@@ -103,10 +110,10 @@ def _in_range(t: Any) -> bool:
 
 
 def _counts_a_list(t: Any) -> bool:
-    """ "two companies -- Delta and Home Depot": a count whose items are listed after it."""
+    """ "two companies -- Delta and Home Depot", "two techniques ... are X and Y": a count whose items
+    may be listed after it."""
     after = t.doc[t.i + 1 :]
-    has_list = any(w.text in (",", "--", "—", "–", ";") for w in after) and any(w.lower_ in ("and", "or") for w in after)
-    return has_list or any(w.text in ("--", "—", "–") for w in after)
+    return any(w.lower_ in ("and", "or") or w.text in (",", ";", ":", "-", "--", "—", "–") for w in after)
 
 
 def _new_value(t: Any, rng: random.Random) -> str | None:
