@@ -155,7 +155,7 @@ def test_public_api_is_pinned():
     assert all(getattr(datasets, name) is not None for name in datasets.__all__)
 
 
-def _fake_generate(texts, categories=None, *, seed=0, positives=True, per_category=1):
+def _fake_generate(texts, categories=None, *, seed=0, positives=True, per_category=1, max_words=None):
     out = []
     for text in texts:
         out.append(NearMissPair(anchor=text, text="not " + text, label=0, category=Category.NEGATION, seed=seed))
@@ -184,6 +184,8 @@ def test_nearmiss_testset_samples_sentences_with_the_seed(monkeypatch):
         nearmiss_testset(["too short."], n=3)
     with pytest.raises(ConfigError):
         nearmiss_testset(corpus, n=3, categories=["sarcasm"])
+    with pytest.raises(ConfigError, match="max_words=-1"):
+        nearmiss_testset(corpus, n=3, max_words=-1)
 
 
 def test_nearmiss_testset_with_the_real_generator():
@@ -199,3 +201,6 @@ def test_nearmiss_testset_with_the_real_generator():
     anchors = {p.anchor for p in pairs}
     assert len(anchors) <= manifest.n_anchors == 12
     assert sum(c["near_miss"] + c["positive"] for c in manifest.pair_counts.values()) == len(pairs)
+    assert manifest.max_words is None
+    lifted = nearmiss_testset([d.text for d in corpus], seed=0, n=12, max_words=0)
+    assert lifted.manifest.max_words == 0 and len(lifted.pairs) >= len(pairs)

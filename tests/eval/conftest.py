@@ -34,7 +34,7 @@ def mini_data_root(tmp_path: Path) -> Path:
 
 
 def fake_generate(texts: Sequence[str], categories: Sequence[Category] | None = None, *, seed: int = 0,
-                  positives: bool = True, per_category: int = 1) -> list[NearMissPair]:
+                  positives: bool = True, per_category: int = 1, max_words: int | None = None) -> list[NearMissPair]:
     """Negation by prefix, role reversal by swapping the first and last word, positive by rewording."""
     cats = list(categories) if categories else [Category.NEGATION, Category.ROLE_REVERSAL]
     out = []

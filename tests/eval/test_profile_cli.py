@@ -90,6 +90,8 @@ def test_profile_refuses_bad_options(mini_data_root, tmp_path):
     assert res.exit_code == 2 and "--qrels" in res.output
     res = runner.invoke(app, ["profile", "--corpus", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path)])
     assert res.exit_code == 2 and "missing.jsonl" in res.output
+    res = runner.invoke(app, ["profile", "--corpus", str(corpus), "--out", str(tmp_path), "--max-words", "-3"])
+    assert res.exit_code == 2 and "max_words=-3" in res.output
 
 
 def test_cosine_scorer_is_a_pair_scorer_and_matches_pipeline_similarity(torch_encoder):

@@ -37,6 +37,7 @@ class TestsetManifest(BaseModel):
     per_category: int
     anchors_sha256: str
     pair_counts: dict[str, dict[str, int]]  # category -> {"near_miss": n, "positive": n}
+    max_words: int | None = None  # sentence-length limit passed to generate (None: per-category defaults)
 
 
 class NearMissTestset(NamedTuple):
@@ -74,15 +75,19 @@ def nearmiss_testset(
     categories: Sequence[Category | str] | None = None,
     *,
     per_category: int = 1,
+    max_words: int | None = None,
 ) -> NearMissTestset:
     """Sample ``n`` anchor sentences from a corpus (seeded) and generate near-misses + positives.
 
     ``n`` counts anchor sentences; each yields up to ``per_category`` near-misses per category
     (the generator skips categories a sentence does not support) plus paraphrase positives.
-    Needs the ``nearmiss`` extra (spaCy), imported here, not at module load.
+    ``max_words`` is the generator's sentence-length limit (see ``generate``; 0 lifts it: more
+    pairs, fewer of them valid).  Needs the ``nearmiss`` extra (spaCy), imported here, not at load.
     """
     if n <= 0:
         raise ConfigError(f"n={n}; give a positive number of anchor sentences")
+    if max_words is not None and max_words < 0:
+        raise ConfigError(f"max_words={max_words}; give 0 (no limit), a positive word count, or leave it unset")
     try:
         cats = None if categories is None else [Category(c) for c in categories]
     except ValueError as exc:
@@ -94,7 +99,7 @@ def nearmiss_testset(
     anchors = rng.sample(sentences, min(n, len(sentences)))
     from verirank.nearmiss.generate import generate
 
-    pairs = list(generate(anchors, cats, seed=seed, positives=True, per_category=per_category))
+    pairs = list(generate(anchors, cats, seed=seed, positives=True, per_category=per_category, max_words=max_words))
     counts: dict[str, Counter[str]] = {}
     for pair in pairs:
         counts.setdefault(pair.category.value, Counter())["positive" if pair.label == 1 else "near_miss"] += 1
@@ -105,6 +110,7 @@ def nearmiss_testset(
         n_anchors=len(anchors),
         categories=cats if cats is not None else Category.near_misses(),
         per_category=per_category,
+        max_words=max_words,
         anchors_sha256=hashlib.sha256("\n".join(anchors).encode("utf-8")).hexdigest(),
         pair_counts={c: {"near_miss": v["near_miss"], "positive": v["positive"]} for c, v in sorted(counts.items())},
     )

@@ -42,6 +42,7 @@ class ProfileConfig:
     max_docs: int | None = None
     seed: int = 0
     generated_anchors: int = 2000  # corpus sentences sampled; rarer categories apply to ~1-5% of them
+    max_words: int | None = None  # generator's sentence-length limit (None: audited per-category defaults; 0: none)
     shipped_pairs: int = 300  # pairs sampled from each shipped set's held-out split
     shipped_sets: tuple[str, ...] = SHIPPED_SETS
     shipped_split: str = "test"  # held-out split of each shipped set (see load_pairs), or "all"
@@ -58,6 +59,8 @@ class ProfileConfig:
         for field in ("generated_anchors", "shipped_pairs", "top_k", "n_resamples", "batch_size"):
             if getattr(self, field) < 0 or (field in ("top_k", "batch_size") and getattr(self, field) == 0):
                 raise ConfigError(f"{field}={getattr(self, field)}; give a positive number")
+        if self.max_words is not None and self.max_words < 0:
+            raise ConfigError(f"max_words={self.max_words}; give 0 (no limit), a positive word count, or leave it unset")
         if self.max_docs is not None and self.max_docs <= 0:
             raise ConfigError(f"max_docs={self.max_docs}; give a positive number or leave it unset")
         if self.shipped_split not in ("train", "test", "all"):
@@ -238,7 +241,8 @@ def _generated_pairs(
     from verirank.datasets import nearmiss_testset
 
     try:
-        testset = nearmiss_testset([d.text for d in docs], seed=config.seed, n=config.generated_anchors)
+        testset = nearmiss_testset([d.text for d in docs], seed=config.seed, n=config.generated_anchors,
+                                   max_words=config.max_words)
     except ImportError as exc:  # generator or its spaCy extra not installed
         skipped["generated"] = f"near-miss generator unavailable: {exc}"
         log.warning("skipping generated near-misses: %s", exc)
