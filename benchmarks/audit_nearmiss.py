@@ -140,8 +140,9 @@ def summarize(args: argparse.Namespace) -> None:
     out = Path(args.out)
     report = json.loads((out / "yield.json").read_text(encoding="utf-8"))
     earlier = [Path(d) for d in args.earlier]
-    lines = ["| category | judged | valid | validity [95% CI] | real text (no HANS) | fresh rows [95% CI] | yield (share of pool) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| category | judged | valid | validity [95% CI] | real text (no HANS) | fresh rows [95% CI] | "
+             "same verdict as an earlier round | yield (share of pool) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     summary = {}
     for name in [c.value for c in Category.near_misses()] + ["paraphrase"]:
         with (out / f"{name}.tsv").open(encoding="utf-8", newline="") as f:
@@ -153,17 +154,22 @@ def summarize(args: argparse.Namespace) -> None:
         lo, hi = _wilson(valid, len(judged))
         real_rate = real_valid / len(real) if real else float("nan")
         # rows no earlier round judged: the rules were not tuned on them
-        seen = set().union(*(_old_verdicts(d / f"{name}.tsv") for d in earlier)) if earlier else set()
+        seen: dict[tuple[str, str], str] = {}
+        for d in earlier:  # later rounds overwrite earlier ones: the most recent verdict of each row
+            seen.update({k: v for k, (v, _) in _old_verdicts(d / f"{name}.tsv").items()})
         fresh = [r for r in judged if (r["original"], r["rewritten"]) not in seen]
+        shared = [r for r in judged if (r["original"], r["rewritten"]) in seen]
+        agree = sum(seen[(r["original"], r["rewritten"])] == r["valid"] for r in shared)
         fresh_valid = sum(r["valid"] == "1" for r in fresh)
         flo, fhi = _wilson(fresh_valid, len(fresh))
         summary[name] = {"rows": len(rows), "judged": len(judged), "valid": valid, "validity": round(rate, 4),
                          "ci95": [round(lo, 4), round(hi, 4)], "real_judged": len(real),
                          "real_validity": round(real_rate, 4), "fresh_judged": len(fresh), "fresh_valid": fresh_valid,
-                         "fresh_ci95": [round(flo, 4), round(fhi, 4)], "yield": report["yield"][name]}
+                         "fresh_ci95": [round(flo, 4), round(fhi, 4)], "shared_with_earlier": len(shared),
+                         "same_verdict_as_earlier": agree, "yield": report["yield"][name]}
         lines.append(f"| {name} | {len(judged)} | {valid} | {rate:.1%} [{lo:.1%}, {hi:.1%}] | "
                      f"{real_valid}/{len(real)} = {real_rate:.1%} | {fresh_valid}/{len(fresh)} [{flo:.1%}, {fhi:.1%}] | "
-                     f"{report['yield'][name]:.2%} |")
+                     f"{agree}/{len(shared)} | {report['yield'][name]:.2%} |")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "summary_table.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
