@@ -256,6 +256,48 @@ def test_round5_patterns_decline(module, text):
     assert run(module, text) is None
 
 
+@pytest.mark.parametrize(("module", "text"), [
+    (negation, "Damage to the fetus may result from reduced blood flow."),  # "may not" does not contradict
+    (negation, "Another example is the southern rockhopper penguin."),  # a listing, not a claim
+    (negation, "It is found in North America, where it has been recorded from Tennessee."),
+    (negation, "Revenues were down about 1 percent to $4.55 billion, from $4.59 billion."),  # the numbers decide
+    (negation, "THE LATE 1980S IS PROBABLY THE EARLIEST DATE FOR PRESTEL."),  # all caps: a poor parse
+    (role_reversal, "The FDA approved Gefitinib in May 2003."),  # an authority, not a role
+    (role_reversal, "While the doctor paid the bankers mentioned the student."),  # a garden path
+    (role_reversal, "The author that helped the student stopped the actor."),  # a misparsed subject
+    (role_reversal, "The senator accused the president of presiding over a new economy."),  # the charge fits one side
+    (comparative, "Oil glands are visible on the lower surface of the leaves."),  # "upper", a place
+    (comparative, "Education and increased understanding are basic to all progress."),  # not an amount
+    (comparative, "It is the oldest surviving building in the district."),  # "newest surviving" is odd
+    (comparative, "Diana was at her lowest ebb when she wrote the letter."),  # an idiom
+    (comparative, "The damping was even less for vibration modes higher than the first."),  # an ordinal
+    (spatial, "Oral cancer occurs more often in people from the lower end of the socioeconomic scale."),  # a rank
+    (spatial, "Such discussions lie outside the scope of this book."),  # a domain
+    (spatial, "The structures were subjected to heating and external loads."),  # a term of mechanics
+    (spatial, "Scores of bodies were washed downstream into the lake."),  # the water decides the direction
+    (numeric, "The number of 911 calls rose last year."),  # a phone number
+    (numeric, "The rules follow AACR 2 in every library."),  # a name
+    (numeric, "London, Brussels and Frankfurt are the three top trade routes."),  # the listed items
+    (exclusion, "Rats with familial diabetes insipidus (brattleboro strain) were used."),  # the bracket restates
+    (exclusion, "Time sharing works on a computer with a small central memory."),  # a graded property
+    (paraphrase, "This requires municipalities to make plans."),  # "needs ... to" does not oblige
+    (paraphrase, "The theory of almost periodic functions is developed."),  # a term of mathematics
+])
+def test_round6_patterns_decline(module, text):
+    assert run(module, text) is None
+
+
+def test_comparative_uses_the_idiomatic_opposite():
+    assert run(comparative, "Leaks occur at pressures greater than 100 psi.") == "Leaks occur at pressures lower than 100 psi."
+    assert run(comparative, "Pittsburg State has won more games than any other program.") == (
+        "Pittsburg State has won fewer games than any other program.")
+
+
+def test_role_reversal_keeps_a_lower_case_title_lower_case():
+    out = run(role_reversal, "the doctor helped the teacher in the clinic.")
+    assert out == "the teacher helped the doctor in the clinic."
+
+
 def test_comparative_keeps_a_reported_change_and_a_placed_spatial_word():
     assert run(comparative, "Prices increased sharply in March.") == "Prices decreased sharply in March."
     assert run(spatial, "The lamp hangs above the table.") == "The lamp hangs below the table."

@@ -130,7 +130,7 @@ def np_text_at(doc: Any, rng: tuple[int, int], sentence_start: bool) -> str:
     """The words of a noun phrase, cased for where it will stand."""
     words = doc[rng[0] : rng[1]].text
     if sentence_start:
-        return words[:1].upper() + words[1:]
+        return words[:1].upper() + words[1:] if doc[0].text[:1].isupper() else words  # keep "the ..." titles
     return lower_first(doc[rng[0] : rng[1]]) if rng[0] == 0 else words
 
 

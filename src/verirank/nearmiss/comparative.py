@@ -76,6 +76,18 @@ DIVIDED = re.compile(r"\b(divid|subdivid|partition|split|segment|broken into|bre
                      re.IGNORECASE)
 PARTS = {"part", "portion", "half", "end", "limb", "jaw", "lip", "deck", "floor", "layer", "stabilizer", "garment",
          "body", "leg", "arm", "back", "abdomen", "bound", "reach", "stage", "level", "class", "rank", "tier"}
+# amounts whose change or comparison reverses cleanly; SCALARS are "high"/"low", not "large"/"small"
+SCALARS = {"pressure", "temperature", "speed", "velocity", "rate", "frequency", "concentration", "resolution", "level",
+           "price", "cost", "density", "energy", "voltage", "dose", "altitude", "tax", "wage", "salary", "fee",
+           "yield", "score", "income", "mortality", "incidence", "risk", "intensity", "viscosity", "humidity"}
+QUANTITIES = SCALARS | {"number", "amount", "value", "percentage", "proportion", "share", "revenue", "sale", "profit",
+                        "weight", "size", "volume", "count", "resistance", "drag", "lift", "load", "thickness",
+                        "length", "height", "depth", "width", "distance", "time", "duration", "output",
+                        "production", "demand", "supply", "consumption", "flow", "power", "current", "budget",
+                        "debt", "growth", "loss", "uptake", "excretion", "activity", "capacity", "ratio",
+                        "efficiency", "accuracy", "range", "spending", "investment", "unemployment", "inflation",
+                        "earnings", "stock", "share", "index", "turnover", "attendance", "enrollment", "dosage"}
+SURVIVING = re.compile(r"surviv|continu|extant|existing|still")
 SMALL_COUNTS = {"one", "1", "once", "two", "2", "twice"}
 EXAMPLES = {"such", "e.g.", "including", "like", "namely"}
 GOAL_VERBS = {"call", "aim", "seek", "want", "need", "require", "demand", "combat", "fight", "prevent", "avoid",
@@ -99,8 +111,11 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     new = "more" if t.lower_ == "less" else FLIPS[t.lower_]
     if new in ("younger", "youngest") and t.head.lemma_.lower() not in ANIMATE:
         new = "newer" if new == "younger" else "newest"  # "the oldest hotel" -> "the newest hotel"
-    if new == "less" and _counted(t):
-        new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers"
+    nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+    if new == "less" and (_counted(t) or nxt is not None and nxt.tag_ == "NNS"):
+        new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers", "won more games than"
+    if new in ("smaller", "larger") and _measured(t) in SCALARS:
+        new = "lower" if new == "smaller" else "higher"  # "at pressures greater than" -> "lower than"
     return replace_word(doc, t, new, Category.COMPARATIVE)
 
 
@@ -110,7 +125,8 @@ def _than_follows(t: Any) -> bool:
     for w in doc[t.i + 1 : t.i + 5]:
         if w.lower_ == "than":
             nxt = doc[w.i + 1] if w.i + 1 < len(doc) else None
-            return nxt is not None and nxt.pos_ not in ("VERB", "AUX") and nxt.lower_ not in ("ever", "usual", "expected", "before")
+            return (nxt is not None and nxt.pos_ not in ("VERB", "AUX") and nxt.lower_ not in ("ever", "usual", "expected", "before")
+                    and not any(x.ent_type_ == "ORDINAL" for x in doc[w.i + 1 : w.i + 3]))  # "modes lower than the first"
         if w.pos_ in ("PUNCT", "VERB", "AUX", "CCONJ", "SCONJ"):
             return False
     return False
@@ -125,14 +141,16 @@ def _allowed(t: Any) -> bool:
         return False  # "Greater Manchester", "Best Foreign Language Film"
     if any(w.lower_ == FLIPS.get(word) for w in doc):
         return False  # "minimum and maximum angle" would become "minimum and minimum"
-    if nxt is not None and (word, nxt.lemma_.lower()) in FIXED_TERMS:
-        return False  # "a lower court", "higher education"
+    if nxt is not None and ((word, nxt.lemma_.lower()) in FIXED_TERMS or nxt.lower_ == "ebb"):
+        return False  # "a lower court", "higher education", "at her lowest ebb"
+    if "(" in doc.text:
+        return False  # "(1) near the nozzle (distances less than 4 diameters)": the bracket restates the claim
     if (t.text[:1].isupper() and t.i > 0) or not whole_word(t) or (nxt is not None and nxt.text == "-"):
         return False
     if (prev is not None and prev.lower_ in FIXED_BEFORE) or (nxt is not None and nxt.lower_ in FIXED_AFTER - {"than"}):
         return False  # "no longer", "at most", "more or less", "most of", "most recently"
-    if word.startswith(("old", "young")) and any(w.like_num for w in doc):
-        return False  # "at age 17, he became the youngest columnist"
+    if word.startswith(("old", "young")) and any(w.like_num or SURVIVING.match(w.lower_) for w in doc):
+        return False  # "at age 17, he became the youngest columnist"; "the oldest surviving building"
     if word.startswith(("light", "heav")) and any(w.lemma_.lower() in ("dark", "colour", "color", "pale") for w in doc):
         return False  # "lighter" of colour, not weight
     if word.startswith(("high", "low")) and any(w.lower_ in EXTREMES and w.i != t.i for w in doc):
@@ -145,8 +163,8 @@ def _allowed(t: Any) -> bool:
         return False  # "greater objectivity": neither "smaller" nor "a less incidence" reads right
     if word in ("larger", "smaller", "bigger") and (DIVIDED.search(doc.text) or "part of a" in doc.text.lower()):
         return False  # "partitioned into smaller parts", "part of a larger series"
-    if word in ("higher", "lower") and t.head.lemma_.lower() in PARTS:
-        return False  # "the lower part", "a lower garment": the opposite is "upper", a place (spatial)
+    if word.startswith(("high", "low")) and _measured(t) not in QUANTITIES:
+        return False  # "the lower surface", "lower versions", "higher latitudes": a place or rank, not an amount
     if word == "most" and t.head.lower_ == "recent":
         return False  # "the least recent edition" is not said
     if _in_purpose(t) or any(w.lower_ in EXAMPLES for w in doc):
@@ -156,8 +174,8 @@ def _allowed(t: Any) -> bool:
             return False  # "two more bodies"; only "more/less ... than"
         if nxt is not None and nxt.lower_ == "than" and doc[t.i + 2 : t.i + 3].text.lower() in SMALL_COUNTS:
             return False  # "more than one find" -> "less than one find" means none
-        if any(w.lower_ in ("never", "not", "n't", "no") for w in doc):
-            return False  # "I have never had more than 2 bars" argues the other way once flipped
+        if any(w.lower_ in ("never", "not", "n't", "no") for w in doc) or sum(w.like_num for w in doc) > 1:
+            return False  # "I have never had more than 2 bars"; "more than 90% ... the remaining 10%"
         return nxt is not None and nxt.lower_ != "than" or _than_number(t)
     if word in ("most",):
         return (t.dep_ == "advmod" and t.head.pos_ == "ADJ" and t.head.i == t.i + 1 and prev is not None
@@ -172,7 +190,8 @@ def _allowed(t: Any) -> bool:
             if nxt is not None and (nxt.lower_ in AFTER_RISE_FALL or doc[t.i + 1 : t.i + 3].text.lower().endswith("short")):
                 return False  # "falls far short", "fell ill"
             return t.pos_ == "VERB" and not any(c.dep_ in ("prt", "dobj") for c in t.children)
-        return t.dep_ != "compound"
+        return t.dep_ != "compound" and _measured(t) in QUANTITIES  # "prices increased", not "increased
+        # understanding" or "the increase in complexity": only the change of an amount reverses cleanly
     if t.tag_ in ("JJR", "RBR"):
         if _than_follows(t):
             return t.tag_ == "JJR" and sum(w.like_num for w in doc) < 2  # "rose 0.3%, higher than a forecast
@@ -189,12 +208,29 @@ def _allowed(t: Any) -> bool:
 
 def _in_purpose(t: Any) -> bool:
     """``t`` inside a purpose or goal: the object of an infinitive ("to achieve the highest quality"),
-    of a gerund after a preposition ("for taking on the largest"), or of a goal verb ("calls for")."""
+    of a gerund after a preposition ("for taking on the largest"), of a goal verb ("calls for") or of
+    "for" ("for the most useful results")."""
     for anc in t.ancestors:
         if anc.pos_ in ("VERB", "AUX") and (anc.lemma_.lower() in GOAL_VERBS or anc.dep_ == "pcomp"
                                             or _has_to(anc)):
             return True
+        if anc.dep_ == "prep" and anc.lower_ == "for":
+            return True
     return False
+
+
+def _measured(t: Any) -> str:
+    """The lemma of the noun whose amount ``t`` compares or changes: "higher [prices]", "[prices]
+    increased", "an increase in [price]", "[pressures] greater than"; "" when there is none."""
+    if t.dep_ in ("amod", "advmod") and t.head.pos_ == "NOUN":
+        return t.head.lemma_.lower()
+    if t.pos_ == "NOUN":
+        prep = next((c for c in t.children if c.dep_ == "prep" and c.lower_ in ("in", "of")), None)
+        pobj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
+        return pobj.lemma_.lower() if pobj is not None else ""
+    verb = t.head if t.dep_ in ("acomp", "attr") else t
+    subj = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    return subj.lemma_.lower() if subj is not None else ""
 
 
 def _has_to(verb: Any) -> bool:

@@ -61,7 +61,8 @@ WITH_VERBS = {"share", "compare", "associate", "combine", "replace", "provide", 
 CLINICAL_GROUPS = {"patient", "case", "subject", "individual", "person", "people", "volunteer", "participant",
                    "infant"}
 OPEN_SETS = {"several", "various", "numerous", "many", "other", "some", "variety", "number", "range", "such", "few"}
-GRADED = {"similar", "special", "particular", "different", "same", "specific", "certain", "various"}
+GRADED = {"similar", "special", "particular", "different", "same", "specific", "certain", "various", "small", "large",
+          "short", "long", "high", "low", "good", "poor", "great", "little", "big", "reasonable", "reasonably"}
 VARYING = {"incidence", "angle", "speed", "velocity", "time", "temperature", "altitude", "frequency", "age"}
 NO_DET = {"the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your", "which",
           "whom", "it", "them", "him", "no", "any", "none", "nothing", "each", "every", "all", "both"}
@@ -127,10 +128,9 @@ def _having(t: Any) -> bool:
     if t.head.head.lemma_.lower() in WITH_VERBS:
         return False  # "share a culture with X", "taken to hospital with injuries"
     pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
-    if pobj is None or pobj.pos_ not in ("NOUN", "PROPN") or pobj.lower_ in NO_DET:
-        return False
-    if any(w.tag_ in ("JJR", "JJS", "RBR", "RBS") for w in pobj.subtree) or any(
-            c.dep_ == "amod" and c.lower_ in GRADED for c in pobj.children):
+    if pobj is None or pobj.pos_ not in ("NOUN", "PROPN") or pobj.lower_ in NO_DET or "(" in t.doc.text:
+        return False  # a bracket often restates what the group has: "rats with diabetes insipidus (brattleboro)"
+    if any(w.tag_ in ("JJR", "JJS", "RBR", "RBS") or w.lower_ in GRADED for w in pobj.subtree):
         return False  # "models with lower effectiveness rates", "with less stringent control", "similar names"
     if any(w.lower_ in VARYING for w in pobj.subtree) or t.head.lemma_.lower() in ("culture", "mixture"):
         return False  # "a swept wing with incidence": varying with, not having; "a culture with cells"

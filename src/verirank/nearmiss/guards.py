@@ -30,7 +30,7 @@ MAX_WORDS: dict[Category, int] = {
 DISCOURSE = re.compile(
     r"\b(because|since|but|although|though|however|whereas|while|thus|therefore|hence|so that|in order|"
     r"due to|despite|besides|yet|to prevent|so as to|result\w* in|lead\w* to|led to|contribut\w* to|caus\w+|saving|allowing|"
-    r"enabling)\b",
+    r"enabling|render\w*|suit\w*|essential|dictat\w*|arose|arise\w*)\b",
     re.IGNORECASE)
 DISCOURSE_CATEGORIES = {Category.NEGATION, Category.COMPARATIVE, Category.EXCLUSION}
 WORD = re.compile(r"[a-z]+")
@@ -51,8 +51,8 @@ def accepts(category: Category, sentence: Any, passage: str, pert: Perturbation,
 
     ``max_words`` overrides the category's sentence-length limit (``MAX_WORDS``); 0 means none.
     """
-    if category in (Category.MATCH, Category.ROLE_REVERSAL) and _mostly_upper(sentence.text):
-        return False  # ALL-CAPS text: a moved phrase and its new verb would come out in mixed case
+    if category in (Category.MATCH, Category.ROLE_REVERSAL, Category.NEGATION) and _mostly_upper(sentence.text):
+        return False  # ALL-CAPS text: the parse is poor and a new verb would come out in mixed case
     limit = MAX_WORDS.get(category, 0) if max_words is None else max_words
     if limit and words(sentence) > limit:
         return False

@@ -35,7 +35,7 @@ SENTENCE_ADVERBS = {"probably", "possibly", "certainly", "definitely", "likely",
 SPEECH_VERBS = {"say", "tell", "add", "state", "note", "write", "report", "explain", "announce", "claim", "argue",
                 "insist", "warn", "predict", "suggest", "conclude", "believe", "think", "expect", "estimate"}
 VAGUE_QUANTITIES = {"several", "many", "some", "few", "certain", "number", "numerous", "most", "various", "about",
-                    "approximately", "nearly", "percent", "%", "majority", "part", "half"}
+                    "approximately", "nearly", "percent", "%", "majority", "part", "half", "little", "much"}
 CONTRACTIONS = {"can't": "can", "won't": "will", "don't": "do", "doesn't": "does", "didn't": "did", "isn't": "is",
                 "aren't": "are", "wasn't": "was", "weren't": "were", "shouldn't": "should", "couldn't": "could",
                 "wouldn't": "would", "hasn't": "has", "haven't": "have", "hadn't": "had"}
@@ -45,6 +45,8 @@ AFTER_NOT_FIXED = {"only", "just", "even", "until", "yet", "always", "necessaril
                    "to", "a", "one", "because", "as", "that", "enough", "really", "nearly", "far", "long"}
 EMPHATIC = {"tell", "wait", "believe", "stress", "emphasize", "emphasise", "recommend", "thank", "imagine",
             "overstate", "say", "praise", "help"}
+HEDGES = {"may", "might"}
+LISTING = {"another", "further", "additional", "other", "example", "examples", "hypothesis", "instance"}
 QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
 
 
@@ -64,7 +66,7 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     quantifier = _flip_quantifier(doc, root)
     if quantifier is not None:
         return quantifier
-    if any(t.lower_ in POLARITY or t.lower_ in SENTENCE_ADVERBS and t.pos_ == "ADV" for t in doc):
+    if any(t.lower_ in POLARITY or t.lower_ in SENTENCE_ADVERBS for t in doc):
         return None
     return _add(doc, root)
 
@@ -74,9 +76,16 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         return False
     if any(t.text == ":" for t in doc) or "as follows" in doc.text.lower():
         return False  # "the effects were as follows: ..." introduces a list, negating it reads as nonsense
+    if any(w.lower_ in VAGUE_QUANTITIES for w in doc) or sum(w.like_num for w in doc) > 1:
+        return False  # "several results were not derived" does not deny "several results were derived";
+        # "revenues were not down 1 percent to $4.55 billion, from $4.59 billion" is refuted by its numbers
     subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-    if subj is not None and any(w.lower_ in VAGUE_QUANTITIES or w.like_num for w in subj.subtree):
-        return False  # "several results were not derived" does not deny "several results were derived"
+    if subj is not None and any(w.like_num or w.lower_ in LISTING for w in subj.subtree):
+        return False  # "Another example is not X", "A further hypothesis is not that ..."
+    if any(c.dep_ in ("aux", "auxpass") and c.lower_ in HEDGES for c in root.children):
+        return False  # "may not result" does not contradict "may result"
+    if any(t.lower_ == "where" or t.text in ("...", "…") for t in doc):
+        return False  # "not found in X, where it has been recorded": the clause presupposes the claim
     if any(c.dep_ == "advmod" and c.tag_ == "RB" and c.lower_.endswith("ly") for c in root.children):
         return False  # "was not solved approximately": the negation lands on the manner adverb
     if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc):
@@ -150,7 +159,8 @@ def _remove(doc: Any, root: Any, neg: Any) -> Perturbation | None:
     if nxt is not None and nxt.lower_ in AFTER_NOT_FIXED:
         return None  # "not only", "not until", "not just", "not because"
     if any(t.lower_ in ("any", "anything", "anyone", "anybody", "anywhere", "ever", "yet", "either", "neither", "nor",
-                        "but", "much", "all", "whatsoever", "unless", "until", "instead", "rather", "without")
+                        "but", "much", "all", "whatsoever", "unless", "until", "instead", "rather", "without",
+                        "anytime", "even")
            for t in doc):
         return None  # "did not have any" -> "had any"
     text = doc.text

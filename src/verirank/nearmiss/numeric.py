@@ -31,8 +31,11 @@ LABEL_WORDS = {"no", "no.", "number", "#", "version", "model", "flight", "route"
                "unit", "station", "runway", "platform", "gate", "exit", "district", "ward", "precinct", "floor",
                "suite", "box", "lot", "issue", "edition", "reference", "formula", "rev", "ver", "mark", "mk",
                "windows", "office", "tier", "paragraph", "clause", "schedule", "form", "exhibit", "docket",
-               "division", "league", "round", "game", "week", "day", "year", "day", "session", "term", "seed"}
-FIXED_AFTER = {"dimensional", "thumbs", "summer", "winter", "olympics", "olympic", "index", "selectric"}
+               "division", "league", "round", "game", "week", "day", "year", "day", "session", "term", "seed",
+               "time", "wave", "visit", "point", "trial", "sample"}  # "at time 2"
+FIXED_AFTER = {"dimensional", "thumbs", "summer", "winter", "olympics", "olympic", "index", "selectric", "sweptback",
+               "swept", "sweep"}
+SPECIAL_NUMBERS = {"911", "999", "112", "411", "101"}  # phone numbers and "Room 101"-like names
 SCALES = {"hundred", "thousand", "million", "billion", "trillion", "dozen"}
 ENT_OK = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", ""}
 NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$|^\d+\.\d+$")
@@ -74,6 +77,12 @@ def _changeable(t: Any) -> bool:
         return False  # "the Compensation Act of 1991", "the Class of 1990": part of a name
     if prev is not None and prev.text in (";", ".") and not _is_year(t):
         return False  # "; 2." a list marker
+    if t.text in SPECIAL_NUMBERS or (prev is not None and prev.text.isupper() and len(prev.text) > 1 and not _is_year(t)):
+        return False  # "911 calls", "AACR 2"
+    if prev is not None and prev.lower_ in ("in", "see") and (nxt is None or nxt.is_punct) and not _is_year(t):
+        return False  # "the figures given in 4.": a reference to a section
+    if nxt is not None and nxt.text[:1].isupper() and nxt.pos_ == "PROPN" and not _is_year(t):
+        return False  # "the 1100 Operating System": a model name
     if t.ent_type_ == "DATE" and not _is_year(t):
         return False  # "14 March", "the 1990s"
     if prev is not None and (prev.lower_ in LABEL_WORDS or prev.pos_ == "PROPN" or prev.text in ("$",) and t.text.startswith("0")):
@@ -110,10 +119,14 @@ def _in_range(t: Any) -> bool:
 
 
 def _counts_a_list(t: Any) -> bool:
-    """ "two companies -- Delta and Home Depot", "two techniques ... are X and Y": a count whose items
-    may be listed after it."""
+    """ "two companies -- Delta and Home Depot", "London, Brussels and Frankfurt, the four top routes":
+    a count whose items may be listed in the sentence."""
     after = t.doc[t.i + 1 :]
-    return any(w.lower_ in ("and", "or") or w.text in (",", ";", ":", "-", "--", "—", "–") for w in after)
+    if any(w.text in ("--", "—", "–", ":", "-") for w in after):
+        return True
+    if any(w.lower_ in ("and", "or") for w in after):
+        return True  # "two techniques ... are X and Y"
+    return any(w.text in (",", ";") for w in t.doc) and any(w.lower_ in ("and", "or") for w in t.doc)
 
 
 def _new_value(t: Any, rng: random.Random) -> str | None:

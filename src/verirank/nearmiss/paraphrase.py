@@ -30,7 +30,7 @@ SYNONYMS: dict[tuple[str, str], tuple[str, str]] = {
     ("finish", "VERB"): ("complete", "dobj"),
     ("say", "VERB"): ("state", "ccomp"), ("state", "VERB"): ("say", "ccomp"),
     ("discover", "VERB"): ("find", "ccomp"), ("require", "VERB"): ("need", "dobj"),
-    ("big", "ADJ"): ("large", ""), ("rapid", "ADJ"): ("fast", ""),
+    ("rapid", "ADJ"): ("fast", ""),
     ("numerous", "ADJ"): ("many", ""),
     ("huge", "ADJ"): ("enormous", ""), ("enormous", "ADJ"): ("huge", ""),
     ("often", "ADV"): ("frequently", ""), ("frequently", "ADV"): ("often", ""),
@@ -43,7 +43,7 @@ SYNONYMS: dict[tuple[str, str], tuple[str, str]] = {
 # purpose -> aim ("for purposes of"), whole <-> entire ("whole body x-ray"), difficult -> hard
 # ("hard access"), show -> demonstrate ("this table demonstrates his record"); round 5: complete ->
 # finish ("finish a questionnaire"), adequate <-> sufficient ("a sufficient common host"),
-# important -> significant (reads as the statistical sense).
+# important -> significant (reads as the statistical sense); round 6: big -> large ("a large mess").
 BE = {("VBD", False): "was", ("VBD", True): "were", ("VBZ", False): "is", ("VBZ", True): "are",
       ("VBP", False): "is", ("VBP", True): "are"}
 NO_VOICE_VERBS = {"have", "get", "take", "make", "give", "cost", "contain", "lack", "resemble", "fit", "suit",
@@ -253,11 +253,15 @@ def _synonym_ok(t: Any) -> bool:
         return False  # "too little", "as big as", "the most nearly complete"
     if t.lemma_.lower() in ("nearly", "almost") and any(w.lower_ in ("nothing", "no", "none", "never") for w in doc):
         return False  # "almost hear nothing" is idiomatic, "nearly hear nothing" is not
+    if t.lower_ == "almost" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ in ("periodic", "everywhere", "surely", "sure"):
+        return False  # "almost periodic functions", "almost everywhere": terms of mathematics
     need = SYNONYMS[(t.lemma_.lower(), t.pos_)][1]
     if need == "num":
         return t.i + 1 < len(doc) and doc[t.i + 1].like_num
     if need and not any(c.dep_ == need for c in t.children):
         return False
+    if t.lemma_.lower() == "require" and any(c.dep_ in ("xcomp", "ccomp") for c in t.children):
+        return False  # "requires municipalities to make" obliges; "needs municipalities to make" does not
     if t.pos_ == "VERB" and any(c.dep_ == "auxpass" for c in t.children):
         return False  # "is required to" / "was said to"
     if t.tag_ == "VBG" and not any(c.dep_ == "aux" for c in t.children):

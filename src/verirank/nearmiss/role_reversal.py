@@ -30,6 +30,12 @@ SKIP_VERBS = {"have", "take", "make", "give", "reach", "win", "get", "do", "know
               "trade", "swap", "exchange", "precede", "top", "trail", "lose", "owe", "charge", "cite", "quote",
               "report", "note", "mention", "date", "resemble", "befriend", "build", "construct", "design", "write",
               "compose", "paint", "manufacture", "develop", "invent", "patronise", "patronize", "reference"}
+# powers one side holds over the other ("the FDA approved the drug", "a judge sentenced a man"): the
+# swap makes the weaker side act with the stronger's authority, which reads as absurd, not reversed
+AUTHORITY_VERBS = {"approve", "ban", "sentence", "arrest", "promote", "convict", "pardon", "indict", "fine",
+                   "license", "accredit", "reimburse", "regulate", "employ", "hire", "fire", "sack", "fund",
+                   "finance", "expel", "suspend", "punish", "bar", "compensate", "recruit", "audit", "detain",
+                   "deport", "nominate", "dismiss", "discharge", "admit", "enroll", "ordain", "knight", "crown"}
 PEOPLE = {
     "man", "woman", "boy", "girl", "child", "kid", "baby", "teacher", "student", "pupil", "doctor", "patient",
     "nurse", "surgeon", "physician", "officer", "policeman", "judge", "lawyer", "attorney", "prosecutor",
@@ -108,13 +114,21 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
 
 
 def _arguments(verb: Any) -> tuple[Any, Any] | None:
-    if verb.pos_ != "VERB" or verb.lemma_ in SKIP_VERBS or verb.lemma_.lower() in SKIP_VERBS:
-        return None
+    lemma = verb.lemma_.lower()
+    if verb.pos_ != "VERB" or lemma in SKIP_VERBS or lemma in AUTHORITY_VERBS or verb.dep_ == "advcl":
+        return None  # advcl: "While the doctor paid the bankers mentioned ..." is a garden path
     if any(c.dep_ in ("prt", "dative", "xcomp", "ccomp", "oprd", "neg") for c in verb.children):
         return None  # "brought out", "named him chairman", "told X that ..."
+    if any(c.dep_ == "prep" and c.lower_ in ("of", "for", "as") and c.i > verb.i for c in verb.children):
+        return None  # "accused Lieberman of presiding over the economy": the charge fits only the object
     subj = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if subj is None:
         return None
+    before = subj.left_edge.i - 1
+    if before >= 0 and verb.doc[before].pos_ in ("VERB", "AUX"):
+        return None  # "The author that helped the student stopped the actor": the subject is misparsed
+    if any(w.text in (",", "(", ";") for w in verb.doc[subj.left_edge.i : verb.i]):
+        return None  # "A new keyboard, for paper tape input will replace ...": its modifiers would stay behind
     if subj.dep_ == "nsubj":
         if verb.tag_ not in ("VBD", "VBZ", "VBP") and not any(c.dep_ == "aux" for c in verb.children):
             return None

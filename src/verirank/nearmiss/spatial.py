@@ -10,7 +10,8 @@ table"): elsewhere the audits found amounts, rankings and domains ("above the co
 "outside the area of").
 
 Not flipped, because the audits (reports/nearmiss_audit) found them wrong too often for a rule on
-the parse to fix: before/after (78% valid: an effect put before its cause), vertical/horizontal (one contradicts "beneath" or a datum), upward/downward ("downward
+the parse to fix: before/after (78% valid: an effect put before its cause), vertical/horizontal (one contradicts "beneath" or a datum), internal/external ("external
+loads" are applied loads, "internal loads" are stresses), uphill/downhill ("the downhill method"), upward/downward ("downward
 spiral", price moves), inbound/outbound, "the interior of" as a noun, and "from A to B" between
 places (a range whose two ends mean the same either way).
 """
@@ -30,9 +31,10 @@ PAIRS = {
     "northern": "southern", "eastern": "western", "northward": "southward", "eastward": "westward",
     "northwards": "southwards", "upstream": "downstream", "upper": "lower",
     "inner": "outer", "interior": "exterior",
-    "ascending": "descending", "uphill": "downhill", "leftward": "rightward",
+    "ascending": "descending", "leftward": "rightward",
     "forward": "backward", "forwards": "backwards", "windward": "leeward", "clockwise": "counterclockwise",
-    "leading": "trailing", "inlet": "outlet", "upwind": "downwind", "top": "bottom", "internal": "external", "northeast": "southwest", "northwest": "southeast", "northeastern": "southwestern",
+    "leading": "trailing", "inlet": "outlet", "upwind": "downwind", "top": "bottom", "northeast": "southwest",
+    "northwest": "southeast", "northeastern": "southwestern",
     "northwestern": "southeastern", "overhead": "underfoot",
 }
 FLIPS = {**PAIRS, **{v: k for k, v in PAIRS.items()}}
@@ -71,6 +73,8 @@ REGION_NOUNS = {"part", "region", "area", "coast", "border", "boundary", "side",
                 "hemisphere", "country", "district", "county", "village", "front", "wall", "wing", "bank", "outskirts"}
 VERTICAL_CUES = {"downstairs", "upstairs", "cap", "top", "bottom", "above", "below", "beneath", "underneath", "overlying",
                  "underlying"}
+SCALES = {"scale", "range", "spectrum", "distribution", "scope", "limit", "bound", "purview", "remit", "realm",
+          "domain", "hierarchy", "ranking", "class"}
 PLACE_ENTS = {"GPE", "LOC", "NORP", "FAC"}
 PLACE_LISTS = {"including", "include", "includes", "where", ":", "such", "e.g.", "like"}
 
@@ -107,7 +111,7 @@ def _allowed(t: Any) -> bool:
     if word in ("above", "below", "inside", "outside"):
         pobj = next((c for c in t.children if c.dep_ == "pobj"), None)
         return (t.pos_ == "ADP" and head.pos_ == "VERB" and head.lemma_.lower() in PLACING_VERBS and pobj is not None
-                and pobj.pos_ == "NOUN" and not any(w.like_num or w.pos_ == "PROPN" or w.ent_type_ for w in pobj.subtree))
+                and pobj.pos_ == "NOUN" and pobj.lemma_.lower() not in SCALES and not any(w.like_num or w.pos_ == "PROPN" or w.ent_type_ for w in pobj.subtree))
     if word in ("north", "south", "east", "west", "northeast", "southwest", "northwest", "southeast"):
         return (nxt is not None and nxt.lower_ == "of") or (prev is not None and prev.lower_ == "the" and t.dep_ == "pobj")
     if word in ("northern", "southern", "eastern", "western", "northeastern", "southwestern", "northwestern",
@@ -118,12 +122,14 @@ def _allowed(t: Any) -> bool:
             return nxt.ent_type_ in ("GPE", "LOC")  # not "Southern Paiute", a people's name
         return head.lemma_.lower() in REGION_NOUNS
     if word in ("upstream", "downstream"):
+        if nxt is not None and nxt.lower_ in ("into", "to", "onto"):
+            return False  # "bodies washed downstream into the lake": the water decides the direction
         return t.pos_ == "ADV" or head.lemma_.lower() in PHYSICAL_NOUNS | {"side", "end", "station", "condition"}
     if word in ("upper", "lower"):
-        if any(w.lower_ in VERTICAL_CUES for w in doc):
-            return False  # "apartments on the upper floors and the cafe downstairs"
+        if any(w.lower_ in VERTICAL_CUES or w.lemma_.lower() in SCALES for w in doc):
+            return False  # "apartments on the upper floors and the cafe downstairs", "the upper end of the scale"
         return t.dep_ == "amod" and head.pos_ == "NOUN" and head.lemma_.lower() in PART_NOUNS and t.i + 1 == head.i
-    if word in ("inner", "outer", "interior", "exterior", "internal", "external"):
+    if word in ("inner", "outer", "interior", "exterior"):
         if head.lemma_.lower() in ("field", "force", "pressure", "structure"):
             return False  # "an applied external field"; "the internal structure of the administration"
         return t.dep_ == "amod" and head.pos_ == "NOUN" and head.lemma_.lower() in PHYSICAL_NOUNS
