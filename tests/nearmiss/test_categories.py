@@ -287,6 +287,37 @@ def test_round6_patterns_decline(module, text):
     assert run(module, text) is None
 
 
+@pytest.mark.parametrize(("module", "text"), [
+    (negation, "People with spinal injuries compete in this class, including F2 and F3 athletes."),  # the list
+    (negation, "Its density perturbations are washed out and unable to condense."),  # one conjunct
+    (negation, "kellogg and neys model of the solar corona comment on and authors reply"),  # a title
+    (negation, "Levi became known for ethical business practices."),  # "became not known"
+    (negation, "It can be difficult to distinguish the two tumours."),  # "cannot be" reads as "must not be"
+    (role_reversal, "The athletes avoided the judge behind the doctors."),  # the phrase stays put
+    (role_reversal, "The student introduced the doctors in front of the judge."),
+    (comparative, "It was the Yankees' third straight defeat, their longest skid of the season."),  # a record
+    (comparative, "Countries that performed the most aesthetic procedures were listed."),  # a count
+    (comparative, "They have narrower internal regions of the nostrils."),  # "narrower terms" and the like
+    (comparative, "Concrete foundations were chosen as the cheapest option."),  # "dearest" is not the opposite
+    (numeric, "The case is great and works fine with the 680."),  # a model
+    (numeric, "It considers the position laid down by the 1956 UK Copyright Act."),  # a named act
+    (numeric, "In 2006, the WTO ruled that the pre-2004 restrictions had been violations."),  # another year
+    (numeric, "Choke or capacitor input: the two systems of power supplies are explained."),  # the listed items
+    (paraphrase, "If a member has a valid share of the key, he can view the message."),  # "he" would lose its referent
+    (paraphrase, "The building features lancet window openings."),  # no passive of "feature"
+    (exclusion, "A method is introduced for including boundary conditions."),  # a verb, not a list
+])
+def test_round7_patterns_decline(module, text):
+    assert run(module, text) is None
+
+
+def test_round7_idiomatic_opposites_and_case():
+    assert run(comparative, "Retardates showed greater visual preference than schizophrenics.") == (
+        "Retardates showed less visual preference than schizophrenics.")
+    assert run(paraphrase, "during eucapnia, the 2 groups showed similar responses.") == (
+        "the 2 groups showed similar responses during eucapnia.")
+
+
 def test_comparative_uses_the_idiomatic_opposite():
     assert run(comparative, "Leaks occur at pressures greater than 100 psi.") == "Leaks occur at pressures lower than 100 psi."
     assert run(comparative, "Pittsburg State has won more games than any other program.") == (

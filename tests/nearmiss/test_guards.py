@@ -11,8 +11,8 @@ from verirank.nearmiss._nlp import nlp  # noqa: E402
 from verirank.nearmiss.generate import generate  # noqa: E402
 from verirank.types import Category  # noqa: E402
 
-LONG = ("The library in the centre of the old town is open to the students and teachers of the "
-        "school in the summer and the winter.")
+LONG = ("The library in the centre of the old town is open to the students of the local school during "
+        "the long summer months of this year.")
 
 
 def near_misses(texts, category, **kw):

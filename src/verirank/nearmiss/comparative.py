@@ -21,12 +21,12 @@ from verirank.types import Category
 
 PAIRS = {
     "higher": "lower", "larger": "smaller", "bigger": "smaller", "greater": "smaller", "faster": "slower",
-    "longer": "shorter", "older": "younger", "heavier": "lighter", "better": "worse", "warmer": "colder",
-    "stronger": "weaker", "cheaper": "dearer", "wider": "narrower", "thicker": "thinner", "deeper": "shallower",
+    "longer": "shorter", "older": "younger", "heavier": "lighter", "better": "worse", "warmer": "cooler",
+    "stronger": "weaker", "wider": "narrower", "thicker": "thinner", "deeper": "shallower",
     "richer": "poorer", "easier": "harder", "safer": "riskier", "louder": "quieter", "taller": "shorter",
     "highest": "lowest", "largest": "smallest", "biggest": "smallest", "fastest": "slowest",
     "longest": "shortest", "oldest": "youngest", "heaviest": "lightest", "best": "worst", "strongest": "weakest",
-    "cheapest": "dearest", "widest": "narrowest", "thickest": "thinnest", "deepest": "shallowest",
+    "widest": "narrowest", "thickest": "thinnest", "deepest": "shallowest",
     "richest": "poorest", "easiest": "hardest", "safest": "riskiest", "tallest": "shortest",
     "more": "less", "most": "least", "fewer": "more",
     "increase": "decrease", "increases": "decreases", "increased": "decreased", "increasing": "decreasing",
@@ -39,8 +39,8 @@ FLIPS.update({"smaller": "larger", "smallest": "largest", "shorter": "longer", "
               "more": "less", "less": "more", "lighter": "heavier", "lightest": "heaviest", "harder": "easier",
               "hardest": "easiest", "lower": "higher", "lowest": "highest", "fell": "rose", "falls": "rises",
               "fall": "rise", "falling": "rising", "fallen": "risen"})
-for _cheap in ("dearer", "dearest", "least"):
-    FLIPS.pop(_cheap, None)  # "dearer" is rare; "least" has too many fixed uses ("at least")
+for _word in ("least", "narrower", "narrowest"):
+    FLIPS.pop(_word, None)  # "least" has too many fixed uses ("at least"); "narrower terms" of a thesaurus
 FLIPS.pop("fewer", None)
 FLIPS.pop("less", None)  # "less" -> "more" only before "than" (handled there); "less" is also "without"
 
@@ -88,6 +88,7 @@ QUANTITIES = SCALARS | {"number", "amount", "value", "percentage", "proportion",
                         "efficiency", "accuracy", "range", "spending", "investment", "unemployment", "inflation",
                         "earnings", "stock", "share", "index", "turnover", "attendance", "enrollment", "dosage"}
 SURVIVING = re.compile(r"surviv|continu|extant|existing|still")
+RECORDS = {"streak", "skid", "run", "reign", "tenure", "career", "winning", "losing", "drought"}
 SMALL_COUNTS = {"one", "1", "once", "two", "2", "twice"}
 EXAMPLES = {"such", "e.g.", "including", "like", "namely"}
 GOAL_VERBS = {"call", "aim", "seek", "want", "need", "require", "demand", "combat", "fight", "prevent", "avoid",
@@ -114,7 +115,9 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
     if new == "less" and (_counted(t) or nxt is not None and nxt.tag_ == "NNS"):
         new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers", "won more games than"
-    if new in ("smaller", "larger") and _measured(t) in SCALARS:
+    if t.lower_ == "greater" and t.head.tag_ == "NN" and t.dep_ == "amod":
+        new = "less"  # "greater visual preference than" -> "less visual preference than"
+    elif new in ("smaller", "larger") and _measured(t) in SCALARS:
         new = "lower" if new == "smaller" else "higher"  # "at pressures greater than" -> "lower than"
     return replace_word(doc, t, new, Category.COMPARATIVE)
 
@@ -165,8 +168,10 @@ def _allowed(t: Any) -> bool:
         return False  # "partitioned into smaller parts", "part of a larger series"
     if word.startswith(("high", "low")) and _measured(t) not in QUANTITIES:
         return False  # "the lower surface", "lower versions", "higher latitudes": a place or rank, not an amount
-    if word == "most" and t.head.lower_ == "recent":
-        return False  # "the least recent edition" is not said
+    if word == "most" and (t.head.lower_ == "recent" or t.head.head.tag_ == "NNS"):
+        return False  # "the least recent edition" is not said; "the most aesthetic procedures" counts them
+    if word in ("longest", "shortest") and t.head.lemma_.lower() in RECORDS:
+        return False  # "their longest skid of the season": a record, not a length
     if _in_purpose(t) or any(w.lower_ in EXAMPLES for w in doc):
         return False  # "built to accommodate the increasing population"; "larger fish such as marlin"
     if word in ("more", "less"):

@@ -97,6 +97,8 @@ def _allowed(t: Any) -> bool:
         if any(w.lower_ in OPEN_SETS | {"all", "every", "entire", "whole"} for w in doc[: t.i]):
             return False  # "several awards, excluding X" drops an example from an open-ended set; "sold the
             # entire estate, excluding the castle" contradicts itself
+        if t.dep_ == "pcomp" or (prev is not None and prev.lower_ in ("for", "by", "of")):
+            return False  # "a method for including boundary conditions": a verb, not a list
         if t.pos_ not in ("VERB", "ADP") or nxt is None or nxt.like_num or nxt.lower_ in NO_DET - {"the", "its", "their"}:
             return False
         return not any(w.like_num for w in doc[t.i + 1 :])  # "12 killed, including 3 children": part of the total

@@ -30,7 +30,7 @@ MAX_WORDS: dict[Category, int] = {
 DISCOURSE = re.compile(
     r"\b(because|since|but|although|though|however|whereas|while|thus|therefore|hence|so that|in order|"
     r"due to|despite|besides|yet|to prevent|so as to|result\w* in|lead\w* to|led to|contribut\w* to|caus\w+|saving|allowing|"
-    r"enabling|render\w*|suit\w*|essential|dictat\w*|arose|arise\w*)\b",
+    r"enabling|render\w*|suit\w*|essential|dictat\w*|arose|arise\w*|necessitat\w*)\b",
     re.IGNORECASE)
 DISCOURSE_CATEGORIES = {Category.NEGATION, Category.COMPARATIVE, Category.EXCLUSION}
 WORD = re.compile(r"[a-z]+")
@@ -63,6 +63,11 @@ def accepts(category: Category, sentence: Any, passage: str, pert: Perturbation,
     changed = WORD.findall(pert.source_span.text.lower())
     if len(changed) != 1:
         return True
+    target = WORD.findall(pert.target_span.text.lower())
+    if category in (Category.SPATIAL, Category.COMPARATIVE) and len(target) == 1 and re.search(
+            rf"\b{target[0][:5]}", passage.lower()):
+        return False  # the passage already names the new side ("the leading edge is straight", then a
+        # "trailing edge" flipped to "leading"): the two mentions would clash
     # One flipped word whose stem the passage uses again ("maximal ... maximum"): the other
     # mention would contradict the flip.
     stem = changed[0][:5] if len(changed[0]) > 5 else changed[0]

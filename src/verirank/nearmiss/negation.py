@@ -46,6 +46,7 @@ AFTER_NOT_FIXED = {"only", "just", "even", "until", "yet", "always", "necessaril
 EMPHATIC = {"tell", "wait", "believe", "stress", "emphasize", "emphasise", "recommend", "thank", "imagine",
             "overstate", "say", "praise", "help"}
 HEDGES = {"may", "might"}
+AUXILIARIES = {"be", "have", "do", "will", "would", "can", "could", "shall", "should", "must", "need"}
 LISTING = {"another", "further", "additional", "other", "example", "examples", "hypothesis", "instance"}
 QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
 
@@ -58,7 +59,7 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     negs = [c for c in root.children if c.dep_ == "neg" and c.lower_ in ("not", "n't")]
     if negs:
         return _remove(doc, root, negs[0])
-    if any(c.dep_ == "neg" for c in doc):
+    if any(c.dep_ == "neg" or c.lower_ in ("not", "n't", "never", "no") for c in doc):
         return None  # negation in another clause: adding a second one reads as a double negative
     adverb = next((c for c in root.children if c.dep_ == "advmod" and c.lower_ in ("always", "never")), None)
     if adverb is not None:
@@ -84,8 +85,12 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         return False  # "Another example is not X", "A further hypothesis is not that ..."
     if any(c.dep_ in ("aux", "auxpass") and c.lower_ in HEDGES for c in root.children):
         return False  # "may not result" does not contradict "may result"
-    if any(t.lower_ == "where" or t.text in ("...", "…") for t in doc):
-        return False  # "not found in X, where it has been recorded": the clause presupposes the claim
+    if any(t.lower_ in ("where", "including", "include", "includes") or t.text in ("...", "…") for t in doc):
+        return False  # "not found in X, where it has been recorded", "did not compete, including F2 athletes":
+        # the clause or the list presupposes the claim
+    if doc[-1].text not in (".", "!") or any(t.dep_ == "conj" and t.i > root.i for t in doc):
+        return False  # a title ("comment on ... and authors reply"); "not washed out and unable to condense":
+        # one conjunct negated, the other not
     if any(c.dep_ == "advmod" and c.tag_ == "RB" and c.lower_.endswith("ly") for c in root.children):
         return False  # "was not solved approximately": the negation lands on the manner adverb
     if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc):
@@ -117,6 +122,10 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
         aux = auxes[0]
         if aux.tag_ == "TO" or aux.text.startswith("'") or not whole_word(aux) or aux.i == 0:
             return None
+        if aux.lemma_.lower() not in AUXILIARIES:
+            return None  # "Levi became known": "became not known" is not English
+        if aux.lower_ == "can" and any(c.lemma_ == "be" for c in root.children) or root.lemma_ == "be" and aux.lower_ == "can":
+            return None  # "it can be difficult" -> "it cannot be difficult" reads as "it must be easy"
         new = match_case("cannot", aux.text) if aux.lower_ == "can" else f"{aux.text} {match_case('not', aux.text)}"
         return replace_spans(doc.text, [token_edit(aux, new)], Category.NEGATION)
     if root.lemma_ == "be":

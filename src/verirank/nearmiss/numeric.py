@@ -40,6 +40,7 @@ SCALES = {"hundred", "thousand", "million", "billion", "trillion", "dozen"}
 ENT_OK = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", ""}
 NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$|^\d+\.\d+$")
 YEAR_LIKE = re.compile(r"1[89]\d\d|20[0-2]\d")
+NAMED_AFTER = {"act", "law", "convention", "treaty", "games", "conference", "olympics", "census", "constitution"}
 PAST_YEAR = 2024
 
 
@@ -77,6 +78,13 @@ def _changeable(t: Any) -> bool:
         return False  # "the Compensation Act of 1991", "the Class of 1990": part of a name
     if prev is not None and prev.text in (";", ".") and not _is_year(t):
         return False  # "; 2." a list marker
+    if prev is not None and prev.lower_ == "the" and (nxt is None or nxt.is_punct):
+        return False  # "works fine with the 680.": a model
+    if prev is not None and prev.text in ("'", "’"):
+        return False  # "ONLINE '79"
+    if _is_year(t) and (any(YEAR_LIKE.search(w.text) for w in doc if w.i != t.i)
+                        or any(w.lower_ in NAMED_AFTER for w in doc[t.i + 1 : t.i + 5])):
+        return False  # "In 2006 ... the pre-2004 restrictions"; "the 1956 UK Copyright Act"
     if t.text in SPECIAL_NUMBERS or (prev is not None and prev.text.isupper() and len(prev.text) > 1 and not _is_year(t)):
         return False  # "911 calls", "AACR 2"
     if prev is not None and prev.lower_ in ("in", "see") and (nxt is None or nxt.is_punct) and not _is_year(t):
@@ -124,9 +132,8 @@ def _counts_a_list(t: Any) -> bool:
     after = t.doc[t.i + 1 :]
     if any(w.text in ("--", "—", "–", ":", "-") for w in after):
         return True
-    if any(w.lower_ in ("and", "or") for w in after):
-        return True  # "two techniques ... are X and Y"
-    return any(w.text in (",", ";") for w in t.doc) and any(w.lower_ in ("and", "or") for w in t.doc)
+    return any(w.lower_ in ("and", "or") for w in t.doc)  # "two techniques ... are X and Y", "choke or
+    # capacitor input ... the two systems", "London, Brussels and Frankfurt, the three routes"
 
 
 def _new_value(t: Any, rng: random.Random) -> str | None:

@@ -50,7 +50,7 @@ NO_VOICE_VERBS = {"have", "get", "take", "make", "give", "cost", "contain", "lac
                   "weigh", "mean", "equal", "become", "include", "involve", "want", "need", "like", "hold",
                   "reach", "total", "hit", "see", "do", "say", "tell", "follow", "top", "lead", "face", "join",
                   "enter", "leave", "win", "lose", "meet", "marry", "own", "keep", "use", "let", "undergo", "experience",
-                  "suffer", "receive", "enjoy", "attend"}
+                  "suffer", "receive", "enjoy", "attend", "feature", "boast", "comprise", "house"}
 QUANTIFIERS = {"all", "every", "each", "no", "some", "any", "many", "few", "both", "most", "several", "either",
                "neither", "only", "a", "an"}
 FRONT_BLOCK = {"in addition", "in contrast", "in particular", "in general", "in fact", "in turn", "in short",
@@ -84,14 +84,19 @@ def _clean(doc: Any) -> bool:
             and not any("." in t.text for t in doc[:-1]))
 
 
+def _pronoun(doc: Any) -> bool:
+    """A personal or possessive pronoun: moving phrases around it can change what it refers to."""
+    return any(t.tag_ in ("PRP", "PRP$") for t in doc)
+
+
 def _voice_ok(doc: Any, subj_start: int, tail: int) -> bool:
     """Whether a voice change keeps every phrase attached where it was.
 
     ``tail`` is where the moved object phrase ends: anything after it but the final stop ("the
     judge that saw the senator", "as the leading vendor") would re-attach to the new agent.
     """
-    if tail != len(doc) - 1:
-        return False
+    if tail != len(doc) - 1 or _pronoun(doc):
+        return False  # "During its existence the press office supported the magazine": "its" moves
     if subj_start > 0 and (doc[0].lower_ not in FRONT_ADPS or doc[0].lower_ in ("by", "for", "from", "despite")
                            or any(t.pos_ in ("VERB", "AUX") for t in doc[:subj_start])
                            or doc[subj_start - 1].text.endswith("-")):
@@ -189,6 +194,8 @@ def front_reorder(doc: Any, rng: random.Random | None = None) -> Perturbation | 
     root = root_of(doc)
     if root is None or not (rest.start <= root.i < rest.end) or root.pos_ not in ("VERB", "AUX"):
         return None  # "By the 1780s, the latest period suggested for ...": no main verb to attach to
+    if _pronoun(rest):
+        return None  # "If a member has a share, he can view it" -> "He can view it if a member ...": "he" loses its referent
     if any(t.pos_ in ("VERB", "ADP") and t.i != root.i or t.dep_ == "cc" for t in rest):
         return None  # "... produced from cows in 2011", "X did research and then Y in 1994": the moved
         # phrase would attach to the last phrase or clause instead of the main verb
@@ -213,7 +220,7 @@ def front_reorder(doc: Any, rng: random.Random | None = None) -> Perturbation | 
         joiner = " "
     else:
         return None
-    rest_text = rest.text[:1].upper() + rest.text[1:]
+    rest_text = rest.text[:1].upper() + rest.text[1:] if first.text[:1].isupper() else rest.text
     new = f"{rest_text}{joiner}{lower_first(fronted)}{last.text}"
     return replace_spans(doc.text, [(0, len(doc.text), new)], Category.MATCH)
 

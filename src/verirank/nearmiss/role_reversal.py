@@ -30,6 +30,8 @@ SKIP_VERBS = {"have", "take", "make", "give", "reach", "win", "get", "do", "know
               "trade", "swap", "exchange", "precede", "top", "trail", "lose", "owe", "charge", "cite", "quote",
               "report", "note", "mention", "date", "resemble", "befriend", "build", "construct", "design", "write",
               "compose", "paint", "manufacture", "develop", "invent", "patronise", "patronize", "reference"}
+PLACE_PREPS = {"behind", "near", "beside", "next", "beneath", "above", "below", "under", "with", "without", "from",
+               "of", "inside", "outside", "around", "between", "among", "opposite", "alongside", "front", "by"}
 # powers one side holds over the other ("the FDA approved the drug", "a judge sentenced a man"): the
 # swap makes the weaker side act with the stronger's authority, which reads as absurd, not reversed
 AUTHORITY_VERBS = {"approve", "ban", "sentence", "arrest", "promote", "convict", "pardon", "indict", "fine",
@@ -124,6 +126,10 @@ def _arguments(verb: Any) -> tuple[Any, Any] | None:
     subj = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if subj is None:
         return None
+    if any(c.dep_ == "conj" for c in verb.children) or any(w.tag_ == "PRP$" for w in verb.doc):
+        return None  # "proposed by X and seconded by Y"; "than her brother": a pronoun would change referent
+    if any(w.lower_ in PLACE_PREPS for w in verb.doc[verb.i + 1 :] if w.i > _last_arg(verb)):
+        return None  # "avoided the judge behind the doctors": whoever it attaches to, the phrase stays put
     before = subj.left_edge.i - 1
     if before >= 0 and verb.doc[before].pos_ in ("VERB", "AUX"):
         return None  # "The author that helped the student stopped the actor": the subject is misparsed
@@ -137,6 +143,15 @@ def _arguments(verb: Any) -> tuple[Any, Any] | None:
     agent = next((c for c in verb.children if c.dep_ == "agent"), None)
     obj = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent is not None else None
     return (subj, obj) if obj is not None and subj.i < verb.i < obj.i else None
+
+
+def _last_arg(verb: Any) -> int:
+    """Index of the object's head (the "by" agent's noun in a passive), or of the verb when there is none."""
+    obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+    agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+    if obj is None and agent is not None:
+        obj = next((c for c in agent.children if c.dep_ == "pobj"), None)
+    return obj.i if obj is not None else verb.i
 
 
 def _plain_thing(head: Any) -> bool:

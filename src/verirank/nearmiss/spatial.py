@@ -141,7 +141,7 @@ def _allowed(t: Any) -> bool:
     if word in ("forward", "backward", "forwards", "backwards"):
         return t.pos_ == "ADV" and t.dep_ == "advmod" and head.lemma_ in MOTION_VERBS
     if word in ("ascending", "descending"):
-        return t.dep_ == "amod" and head.pos_ == "NOUN"
+        return t.dep_ == "amod" and head.pos_ == "NOUN" and not any(w.lower_ in ("up", "down") for w in doc)
     return True  # inlet/outlet, clockwise, windward, ...
 
 
