@@ -311,6 +311,21 @@ def test_round7_patterns_decline(module, text):
     assert run(module, text) is None
 
 
+@pytest.mark.parametrize(("module", "text"), [
+    (comparative, "Revenues have fallen a bit short of expectations."),  # an idiom
+    (comparative, "electron density profiles in the ionosphere of february smith rose"),  # a title, a name
+    (comparative, "I'd say that would be the hardest decision."),  # easy/hard is argued by the rest
+    (numeric, "I stand 100 percent by it."),  # "fully"
+    (numeric, "The matrix method solves a four terminal network."),  # a term
+])
+def test_round8_patterns_decline(module, text):
+    assert run(module, text) is None
+
+
+def test_greater_after_an_article_becomes_smaller():
+    assert run(comparative, "It had a greater impact than the tax.") == "It had a smaller impact than the tax."
+
+
 def test_round7_idiomatic_opposites_and_case():
     assert run(comparative, "Retardates showed greater visual preference than schizophrenics.") == (
         "Retardates showed less visual preference than schizophrenics.")

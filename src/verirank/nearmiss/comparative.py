@@ -39,8 +39,9 @@ FLIPS.update({"smaller": "larger", "smallest": "largest", "shorter": "longer", "
               "more": "less", "less": "more", "lighter": "heavier", "lightest": "heaviest", "harder": "easier",
               "hardest": "easiest", "lower": "higher", "lowest": "highest", "fell": "rose", "falls": "rises",
               "fall": "rise", "falling": "rising", "fallen": "risen"})
-for _word in ("least", "narrower", "narrowest"):
-    FLIPS.pop(_word, None)  # "least" has too many fixed uses ("at least"); "narrower terms" of a thesaurus
+for _word in ("least", "narrower", "narrowest", "easier", "easiest", "harder", "hardest"):
+    FLIPS.pop(_word, None)  # "least" has too many fixed uses ("at least"); "narrower terms" of a thesaurus;
+    # easy/hard judge a task, and the judgement is argued by the rest ("the easiest decision: all dishes are great")
 FLIPS.pop("fewer", None)
 FLIPS.pop("less", None)  # "less" -> "more" only before "than" (handled there); "less" is also "without"
 
@@ -115,8 +116,8 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
     if new == "less" and (_counted(t) or nxt is not None and nxt.tag_ == "NNS"):
         new = "fewer"  # "more than 100 officers" -> "fewer than 100 officers", "won more games than"
-    if t.lower_ == "greater" and t.head.tag_ == "NN" and t.dep_ == "amod":
-        new = "less"  # "greater visual preference than" -> "less visual preference than"
+    if t.lower_ == "greater" and t.head.tag_ == "NN" and t.dep_ == "amod" and doc[t.i - 1].lower_ not in ("a", "an"):
+        new = "less"  # "greater visual preference than" -> "less visual preference than"; "a smaller impact"
     elif new in ("smaller", "larger") and _measured(t) in SCALARS:
         new = "lower" if new == "smaller" else "higher"  # "at pressures greater than" -> "lower than"
     return replace_word(doc, t, new, Category.COMPARATIVE)
@@ -192,8 +193,10 @@ def _allowed(t: Any) -> bool:
         if any(w.like_num or w.lower_ in DIRECTION_WORDS and w.i != t.i for w in doc):
             return False  # "rose ... to its lowest", "increased from 5 to 10"
         if word.startswith(("rise", "rose", "ris", "fall", "fell")):
-            if nxt is not None and (nxt.lower_ in AFTER_RISE_FALL or doc[t.i + 1 : t.i + 3].text.lower().endswith("short")):
-                return False  # "falls far short", "fell ill"
+            if nxt is not None and (nxt.lower_ in AFTER_RISE_FALL or "short" in doc[t.i + 1 : t.i + 5].text.lower()):
+                return False  # "falls far short", "fallen a bit short", "fell ill"
+            if doc[-1].text not in (".", "!"):
+                return False  # a title: "... of february smith rose" names the author Smith-Rose
             return t.pos_ == "VERB" and not any(c.dep_ in ("prt", "dobj") for c in t.children)
         return t.dep_ != "compound" and _measured(t) in QUANTITIES  # "prices increased", not "increased
         # understanding" or "the increase in complexity": only the change of an amount reverses cleanly

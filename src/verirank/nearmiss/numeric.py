@@ -113,9 +113,13 @@ def _changeable(t: Any) -> bool:
         return False  # "in all three instances" -> "all two"; "the 8051 microcontroller" is a model number
     if prev is not None and prev.lower_ in ("all", "both"):
         return False
+    if t.text == "100" and nxt is not None and nxt.lower_ in ("percent", "%", "per"):
+        return False  # "I stand 100 percent by it": "fully", not an amount
     if t.lower_ in WORDS or (t.text.isdigit() and int(t.text) <= 12 and not _is_year(t)):
         if prev is not None and prev.lower_ in ("at", "until", "till", "since", "past"):
             return False  # "opens at nine": a time of day
+        if nxt is not None and nxt.tag_ == "NN":
+            return False  # "a four terminal network": a term, not four networks
         return not _counts_a_list(t)
     return True
 
