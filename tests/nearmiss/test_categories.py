@@ -322,6 +322,37 @@ def test_round8_patterns_decline(module, text):
     assert run(module, text) is None
 
 
+@pytest.mark.parametrize(("module", "text"), [
+    (spatial, "Lake-effect snows add to precipitation potential downwind of the Great Lakes."),  # one way only
+    (spatial, "farther downstream of the jet the scale reaches a maximum and then decreases."),
+    (spatial, "the kutta-joukowsky condition of finite velocity at the trailing edge leads to a condition."),
+    (spatial, "Residents returned Monday, many to flooded basements or lower floors."),  # the neighbour fixes it
+    (spatial, "New College Valley lies above the beach."),  # the lie of the land
+    (spatial, "Remnants of the bridge are still visible at Narrawallee inlet."),  # a name
+    (spatial, "the left ventricle was entered by retrograde arterial catheterization."),  # the route names the side
+    (negation, "the following lysosomes are described (a) autophagic vacuoles in altered schwann cells."),
+    (numeric, "He was frequently listed on The 500 Most Influential Muslims."),  # a title
+    (negation, "For purposes of simplicity the treatment of subscripts is ignored."),  # the aim presupposes it
+    (negation, "As an example, the methods are applied to the karyotyping of chromosomes."),
+    (negation, "the reciprocal antiserum c3h/st anti c3h/he sarcoma mc1m is more complex."),  # a noun misread as a verb
+])
+def test_round9_patterns_decline(module, text):
+    assert run(module, text) is None
+
+
+def test_one_way_spatial_words_still_flip_the_other_way():
+    assert run(spatial, "Samples were taken upstream of the dam.") == "Samples were taken downstream of the dam."
+    assert run(spatial, "Vortices form at the leading edge of the wing.") == "Vortices form at the trailing edge of the wing."
+
+
+@pytest.mark.parametrize("text", [
+    '"There will be other chances to take part in the rebuilding." he told reporters.',  # the reporting clause
+    '"We have nothing to hide. We welcome the search of the ponds. Nobody here is afraid," she said.',  # inside one
+])
+def test_quoted_sentences_are_not_rewritten(text):
+    assert not generate([text], [Category.NEGATION], seed=0, positives=False)
+
+
 def test_greater_after_an_article_becomes_smaller():
     assert run(comparative, "It had a greater impact than the tax.") == "It had a smaller impact than the tax."
 

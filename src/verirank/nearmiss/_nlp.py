@@ -28,3 +28,9 @@ def inflect(lemma: str, tag: str) -> str | None:
     lemminflect = require("lemminflect", extra="nearmiss")
     forms = lemminflect.getInflection(lemma, tag=tag)
     return forms[0] if forms else None
+
+
+def is_verb(lemma: str) -> bool:
+    """Whether the inflection lexicon knows ``lemma`` as a verb ("sarcoma" misparsed as one is not)."""
+    lemminflect = require("lemminflect", extra="nearmiss")
+    return bool(lemminflect.getAllInflections(lemma, upos="VERB"))

@@ -153,6 +153,11 @@ def is_plural(token: Any) -> bool:
     return token.tag_ in ("NNS", "NNPS") or "Plur" in token.morph.get("Number")
 
 
+def is_title(doc: Any) -> bool:
+    """No final full stop or exclamation mark: a title or heading, not a stated claim."""
+    return doc[-1].text not in (".", "!")
+
+
 def has_quote(doc: Any) -> bool:
     return any(ch in doc.text for ch in "\"“”")
 

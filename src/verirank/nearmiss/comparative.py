@@ -15,7 +15,8 @@ import re
 from typing import Any
 
 from verirank.nearmiss.base import (
-    Perturbation, default_rng, has_quote, np_text_at, replace_spans, replace_word, simple_np, span_chars, whole_word,
+    Perturbation, default_rng, has_quote, is_title, np_text_at, replace_spans, replace_word, simple_np, span_chars,
+    whole_word,
 )
 from verirank.types import Category
 
@@ -195,7 +196,7 @@ def _allowed(t: Any) -> bool:
         if word.startswith(("rise", "rose", "ris", "fall", "fell")):
             if nxt is not None and (nxt.lower_ in AFTER_RISE_FALL or "short" in doc[t.i + 1 : t.i + 5].text.lower()):
                 return False  # "falls far short", "fallen a bit short", "fell ill"
-            if doc[-1].text not in (".", "!"):
+            if is_title(doc):
                 return False  # a title: "... of february smith rose" names the author Smith-Rose
             return t.pos_ == "VERB" and not any(c.dep_ in ("prt", "dobj") for c in t.children)
         return t.dep_ != "compound" and _measured(t) in QUANTITIES  # "prices increased", not "increased

@@ -43,6 +43,14 @@ def _rng(seed: int, text: str, salt: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+def _quoted(doc: Any, sent: Any) -> bool:
+    """A sentence inside a quotation the parser split up, or the reporting clause split off one
+    ('...rebuilding of Iraq." he told reporters.'): rewritten alone, it misreads who says what."""
+    before = doc.text[: sent.start_char].rstrip()
+    opened = before.count('"') % 2 == 1 or before.count("“") > before.count("”")
+    return opened or before.endswith(('"', "”")) and sent.text[:1].islower()
+
+
 class _Passage:
     """A parsed text with its sentences as stand-alone docs (made once, shared by all categories)."""
 
@@ -50,7 +58,7 @@ class _Passage:
         self.text = doc.text
         self.sentences = []
         for s in doc.sents:
-            if s.text.strip():
+            if s.text.strip() and not _quoted(doc, s):
                 sent = s.as_doc()  # its text may keep the trailing space of the last token
                 self.sentences.append((s.start_char, s.start_char + len(sent.text), sent))
 

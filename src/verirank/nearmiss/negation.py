@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from verirank.nearmiss._nlp import inflect
+from verirank.nearmiss._nlp import inflect, is_verb
 from verirank.nearmiss.base import (
-    Perturbation, has_quote, match_case, replace_spans, root_of, token_edit, whole_word,
+    Perturbation, has_quote, is_title, match_case, replace_spans, root_of, token_edit, whole_word,
 )
 from verirank.types import Category
 
@@ -47,7 +47,9 @@ EMPHATIC = {"tell", "wait", "believe", "stress", "emphasize", "emphasise", "reco
             "overstate", "say", "praise", "help"}
 HEDGES = {"may", "might"}
 AUXILIARIES = {"be", "have", "do", "will", "would", "can", "could", "shall", "should", "must", "need"}
-LISTING = {"another", "further", "additional", "other", "example", "examples", "hypothesis", "instance"}
+# a fronted phrase giving the aim of the claim ("For purposes of simplicity ... is ignored"): negated, the aim contradicts it
+AIMS = {"purpose", "simplicity", "convenience", "example", "illustration", "brevity", "clarity"}
+LISTING = {"another", "further", "additional", "other", "example", "examples", "hypothesis", "instance", "following"}
 QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
 
 
@@ -82,19 +84,22 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         # "revenues were not down 1 percent to $4.55 billion, from $4.59 billion" is refuted by its numbers
     subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")), None)
     if subj is not None and any(w.like_num or w.lower_ in LISTING for w in subj.subtree):
-        return False  # "Another example is not X", "A further hypothesis is not that ..."
+        return False  # "Another example is not X", "A further hypothesis is not that ...",
+        # "the following lysosomes are not described (a) ...": the list that follows says they are
     if any(c.dep_ in ("aux", "auxpass") and c.lower_ in HEDGES for c in root.children):
         return False  # "may not result" does not contradict "may result"
     if any(t.lower_ in ("where", "including", "include", "includes") or t.text in ("...", "…") for t in doc):
         return False  # "not found in X, where it has been recorded", "did not compete, including F2 athletes":
         # the clause or the list presupposes the claim
-    if doc[-1].text not in (".", "!") or any(t.dep_ == "conj" and t.i > root.i for t in doc):
+    if is_title(doc) or any(t.dep_ == "conj" and t.i > root.i for t in doc):
         return False  # a title ("comment on ... and authors reply"); "not washed out and unable to condense":
         # one conjunct negated, the other not
     if any(c.dep_ == "advmod" and c.tag_ == "RB" and c.lower_.endswith("ly") for c in root.children):
         return False  # "was not solved approximately": the negation lands on the manner adverb
     if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc):
         return False  # a reason clause keeps presupposing the un-negated claim
+    if any(t.lemma_.lower() in AIMS and t.dep_ == "pobj" and t.i < root.i for t in doc):
+        return False  # "As an example, the methods are applied to ...": the aim presupposes the claim
     if not any(c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i < root.i for c in root.children):
         return False  # imperative, inverted or fragment
     opened = [t.i for t in doc[: root.i] if t.text == "("]
@@ -124,7 +129,7 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
             return None
         if aux.lemma_.lower() not in AUXILIARIES:
             return None  # "Levi became known": "became not known" is not English
-        if aux.lower_ == "can" and any(c.lemma_ == "be" for c in root.children) or root.lemma_ == "be" and aux.lower_ == "can":
+        if aux.lower_ == "can" and (root.lemma_ == "be" or any(c.lemma_ == "be" for c in root.children)):
             return None  # "it can be difficult" -> "it cannot be difficult" reads as "it must be easy"
         new = match_case("cannot", aux.text) if aux.lower_ == "can" else f"{aux.text} {match_case('not', aux.text)}"
         return replace_spans(doc.text, [token_edit(aux, new)], Category.NEGATION)
@@ -139,8 +144,8 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
     prev = doc[root.i - 1]
     if do is None or not whole_word(root) or prev.pos_ in ("ADV", "PUNCT") or root.text[:1].isupper():
         return None  # "The dog quickly bit" -> keep it simple and skip
-    if _participle_in_noun_phrase(doc, root):
-        return None
+    if _participle_in_noun_phrase(doc, root) or not is_verb(root.lemma_):
+        return None  # "c3h/he sarcoma mc1m": a noun misread as the verb would get "do not sarcoma"
     subj = next((c for c in root.children if c.dep_ in ("nsubj", "expl")), None)
     if subj is None or subj.pos_ not in ("NOUN", "PROPN", "PRON"):
         return None  # "axisymmetric snap buckling of shells": a title misread as a clause

@@ -89,8 +89,9 @@ def _changeable(t: Any) -> bool:
         return False  # "911 calls", "AACR 2"
     if prev is not None and prev.lower_ in ("in", "see") and (nxt is None or nxt.is_punct) and not _is_year(t):
         return False  # "the figures given in 4.": a reference to a section
-    if nxt is not None and nxt.text[:1].isupper() and nxt.pos_ == "PROPN" and not _is_year(t):
-        return False  # "the 1100 Operating System": a model name
+    if nxt is not None and nxt.text[:1].isupper() and not _is_year(t) and (
+            nxt.pos_ == "PROPN" or nxt.i + 1 < len(doc) and doc[nxt.i + 1].text[:1].isupper()):
+        return False  # "the 1100 Operating System": a model name; "The 500 Most Influential Muslims": a title
     if t.ent_type_ == "DATE" and not _is_year(t):
         return False  # "14 March", "the 1990s"
     if prev is not None and (prev.lower_ in LABEL_WORDS or prev.pos_ == "PROPN" or prev.text in ("$",) and t.text.startswith("0")):

@@ -14,8 +14,8 @@ from typing import Any
 
 from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import (
-    Perturbation, default_rng, has_quote, is_plural, lower_first, np_text_at, replace_spans, replace_word, root_of,
-    simple_np, span_chars, whole_word,
+    Perturbation, default_rng, has_quote, is_plural, is_title, lower_first, np_text_at, replace_spans, replace_word,
+    root_of, simple_np, span_chars, whole_word,
 )
 from verirank.types import Category
 
@@ -80,7 +80,7 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
 
 def _clean(doc: Any) -> bool:
     """No quote, negation or inner abbreviation ("an s.c.", "the U.S."), and a full stop at the end."""
-    return (not has_quote(doc) and doc[-1].text in (".", "!") and not any(t.dep_ == "neg" for t in doc)
+    return (not has_quote(doc) and not is_title(doc) and not any(t.dep_ == "neg" for t in doc)
             and not any("." in t.text for t in doc[:-1]))
 
 
