@@ -49,6 +49,10 @@ reports: $(STAMP)
 		--earlier $(foreach r,1 2 3 4 5 6,reports/nearmiss_audit/round$(r))
 	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round8 \
 		--earlier $(foreach r,1 2 3 4 5 6 7,reports/nearmiss_audit/round$(r))
+	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round9 \
+		--earlier $(foreach r,1 2 3 4 5 6 7 8,reports/nearmiss_audit/round$(r))
+	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round10 \
+		--earlier $(foreach r,1 2 3 4 5 6 7 8 9,reports/nearmiss_audit/round$(r))
 
 # The shipped verifier checkpoint (about 25 min on 2 cores), then its held-out card.
 verifier: $(STAMP)
