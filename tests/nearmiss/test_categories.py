@@ -340,9 +340,42 @@ def test_round9_patterns_decline(module, text):
     assert run(module, text) is None
 
 
+@pytest.mark.parametrize(("module", "text"), [
+    (comparative, "It is a fairly common bird, among the most common in some localities."),  # said twice
+    (comparative, "Southern Asia and Sub-Saharan Africa have the poorest access to toilets."),  # poor = bad
+    (comparative, "It was the largest mass migration in human history."),  # a record
+    (comparative, "The company claims it is the largest single sale to date."),
+    (comparative, "the smallest height of roughness capable of affecting boundary-layer transition."),  # a threshold
+    (negation, "Lay had refused to turn over the papers, asserting his Fifth Amendment right against "
+               "self-incrimination."),
+    (negation, "Borjas denied that he had misconstrued the data, calling the controversy fake news."),
+    (spatial, "However, off northeastern Brazil, the female reproductive cycle is short."),  # "off" needs a coast
+    (role_reversal, "The judge who the scientists helped thanked the managers."),  # relative clause
+    (role_reversal, "Before the tourists paid the banker helped the judges."),  # a garden path
+    (role_reversal, "The scientist stopped the president presented in the library."),  # the participle stays
+])
+def test_round10_patterns_decline(module, text):
+    assert run(module, text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "The labium is innervated by the sub-esophageal ganglia.",  # "ganglia" tagged singular
+    "In early 2008, Ikerbasque commissioned Enrique Zuazua.",  # "Zuazua" tagged plural
+    "maximum minimum levels occur approx.",  # no passive of "occur"
+])
+def test_voice_change_declines_when_agreement_is_a_guess(text):
+    doc = nlp()(text)
+    assert paraphrase.to_passive(doc) is None and paraphrase.to_active(doc) is None
+
+
+def test_voice_change_keeps_irregular_plurals():
+    doc = nlp()("The toys were bought by the children.")
+    assert paraphrase.to_active(doc).text == "The children bought the toys."
+
+
 def test_one_way_spatial_words_still_flip_the_other_way():
     assert run(spatial, "Samples were taken upstream of the dam.") == "Samples were taken downstream of the dam."
-    assert run(spatial, "Vortices form at the leading edge of the wing.") == "Vortices form at the trailing edge of the wing."
+    assert run(spatial, "Vortices form at the leading edge.") == "Vortices form at the trailing edge."
 
 
 @pytest.mark.parametrize("text", [

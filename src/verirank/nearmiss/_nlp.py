@@ -30,6 +30,12 @@ def inflect(lemma: str, tag: str) -> str | None:
     return forms[0] if forms else None
 
 
+def noun_lemmas(word: str) -> set[str]:
+    """Every noun lemma the inflection lexicon gives ``word`` ("ganglia" -> {"ganglion", "ganglia"})."""
+    lemminflect = require("lemminflect", extra="nearmiss")
+    return {x.lower() for x in lemminflect.getAllLemmas(word).get("NOUN", ())}
+
+
 def is_verb(lemma: str) -> bool:
     """Whether the inflection lexicon knows ``lemma`` as a verb ("sarcoma" misparsed as one is not)."""
     lemminflect = require("lemminflect", extra="nearmiss")

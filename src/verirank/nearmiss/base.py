@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from verirank.nearmiss._nlp import noun_lemmas
 from verirank.types import Category, Span
 
 Edit = tuple[int, int, str]  # (start char, end char, replacement)
@@ -151,6 +152,15 @@ def lower_first(phrase: Any) -> str:
 
 def is_plural(token: Any) -> bool:
     return token.tag_ in ("NNS", "NNPS") or "Plur" in token.morph.get("Number")
+
+
+def number_is_clear(token: Any) -> bool:
+    """Whether the parser's singular/plural for a noun can be trusted for verb agreement: not a
+    plural without -s ("Zuazua" tagged NNS) nor a singular whose noun lemma differs ("ganglia")."""
+    word = token.lower_
+    if is_plural(token):
+        return word.endswith("s") or token.pos_ != "PROPN" and bool(noun_lemmas(word) - {word})  # "children"
+    return token.pos_ == "PROPN" or not noun_lemmas(word) - {word}
 
 
 def is_title(doc: Any) -> bool:

@@ -44,6 +44,8 @@ for _word in ("least", "narrower", "narrowest", "easier", "easiest", "harder", "
     FLIPS.pop(_word, None)  # "least" has too many fixed uses ("at least"); "narrower terms" of a thesaurus;
     # easy/hard judge a task, and the judgement is argued by the rest ("the easiest decision: all dishes are great")
 FLIPS.pop("fewer", None)
+FLIPS.pop("poorer", None)  # "poor" is also "bad": "the poorest access to toilets" -> "the best", not "the richest"
+FLIPS.pop("poorest", None)
 FLIPS.pop("less", None)  # "less" -> "more" only before "than" (handled there); "less" is also "without"
 
 VERBISH = {"increase", "increases", "increased", "increasing", "decrease", "decreases", "decreased",
@@ -90,6 +92,10 @@ QUANTITIES = SCALARS | {"number", "amount", "value", "percentage", "proportion",
                         "efficiency", "accuracy", "range", "spending", "investment", "unemployment", "inflation",
                         "earnings", "stock", "share", "index", "turnover", "attendance", "enrollment", "dosage"}
 SURVIVING = re.compile(r"surviv|continu|extant|existing|still")
+# a superlative measured against all history, or a threshold: "the largest mass migration in human
+# history", "the smallest sale to date", "the smallest height of roughness capable of affecting transition"
+RECORD_OR_THRESHOLD = re.compile(r"\b(history|to date|of all time|on record|ever|capable of|able to|enough to|"
+                                 r"sufficient to|needed to|required to|necessary (to|for))\b", re.IGNORECASE)
 RECORDS = {"streak", "skid", "run", "reign", "tenure", "career", "winning", "losing", "drought"}
 SMALL_COUNTS = {"one", "1", "once", "two", "2", "twice"}
 EXAMPLES = {"such", "e.g.", "including", "like", "namely"}
@@ -174,6 +180,11 @@ def _allowed(t: Any) -> bool:
         return False  # "the least recent edition" is not said; "the most aesthetic procedures" counts them
     if word in ("longest", "shortest") and t.head.lemma_.lower() in RECORDS:
         return False  # "their longest skid of the season": a record, not a length
+    if (t.tag_ == "JJS" or word == "most") and RECORD_OR_THRESHOLD.search(doc[t.i :].text):
+        return False
+    graded = t.head if word == "most" else t
+    if any(w.lemma_.lower() == graded.lemma_.lower() and w.i != graded.i for w in doc):
+        return False  # "a fairly common bird, among the most common": "the least common" contradicts it
     if _in_purpose(t) or any(w.lower_ in EXAMPLES for w in doc):
         return False  # "built to accommodate the increasing population"; "larger fish such as marlin"
     if word in ("more", "less"):

@@ -47,7 +47,8 @@ EMPHATIC = {"tell", "wait", "believe", "stress", "emphasize", "emphasise", "reco
             "overstate", "say", "praise", "help"}
 HEDGES = {"may", "might"}
 AUXILIARIES = {"be", "have", "do", "will", "would", "can", "could", "shall", "should", "must", "need"}
-# a fronted phrase giving the aim of the claim ("For purposes of simplicity ... is ignored"): negated, the aim contradicts it
+# a fronted phrase giving the aim of the claim ("For purposes of simplicity ... is ignored"): negated,
+# the aim contradicts it
 AIMS = {"purpose", "simplicity", "convenience", "example", "illustration", "brevity", "clarity"}
 LISTING = {"another", "further", "additional", "other", "example", "examples", "hypothesis", "instance", "following"}
 QUANTIFIER_FLIPS = {"all": "no", "every": "no"}
@@ -98,6 +99,8 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         return False  # "was not solved approximately": the negation lands on the manner adverb
     if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc):
         return False  # a reason clause keeps presupposing the un-negated claim
+    if any(t.text == "," and t.i + 1 < len(doc) and doc[t.i + 1].tag_ == "VBG" and t.i > root.i for t in doc):
+        return False  # "refused to turn over the papers, asserting his right": the participle explains the claim
     if any(t.lemma_.lower() in AIMS and t.dep_ == "pobj" and t.i < root.i for t in doc):
         return False  # "As an example, the methods are applied to ...": the aim presupposes the claim
     if not any(c.dep_ in ("nsubj", "nsubjpass", "expl") and c.i < root.i for c in root.children):

@@ -14,8 +14,8 @@ from typing import Any
 
 from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import (
-    Perturbation, default_rng, has_quote, is_plural, is_title, lower_first, np_text_at, replace_spans, replace_word,
-    root_of, simple_np, span_chars, whole_word,
+    Perturbation, default_rng, has_quote, is_plural, is_title, lower_first, np_text_at, number_is_clear, replace_spans,
+    replace_word, root_of, simple_np, span_chars, whole_word,
 )
 from verirank.types import Category
 
@@ -50,7 +50,9 @@ NO_VOICE_VERBS = {"have", "get", "take", "make", "give", "cost", "contain", "lac
                   "weigh", "mean", "equal", "become", "include", "involve", "want", "need", "like", "hold",
                   "reach", "total", "hit", "see", "do", "say", "tell", "follow", "top", "lead", "face", "join",
                   "enter", "leave", "win", "lose", "meet", "marry", "own", "keep", "use", "let", "undergo", "experience",
-                  "suffer", "receive", "enjoy", "attend", "feature", "boast", "comprise", "house"}
+                  "suffer", "receive", "enjoy", "attend", "feature", "boast", "comprise", "house",
+                  # intransitive: an object the parser finds is a misparse ("levels occur approx.")
+                  "occur", "happen", "exist", "arise", "emerge", "appear", "seem", "remain", "consist", "belong"}
 QUANTIFIERS = {"all", "every", "each", "no", "some", "any", "many", "few", "both", "most", "several", "either",
                "neither", "only", "a", "an"}
 FRONT_BLOCK = {"in addition", "in contrast", "in particular", "in general", "in fact", "in turn", "in short",
@@ -131,8 +133,8 @@ def to_passive(doc: Any, rng: random.Random | None = None) -> Perturbation | Non
     if not _voice_ok(doc, a[0], b[1]) or inflect(root.lemma_, root.tag_) != root.lower_:
         return None  # a phrase would re-attach, or the lemma is wrong ("rated" -> "rat")
     participle = inflect(root.lemma_, "VBN")
-    if participle is None:
-        return None
+    if participle is None or not number_is_clear(obj):
+        return None  # "Enrique Zuazua" tagged plural would get "were commissioned"
     be = BE[(root.tag_ if root.tag_ == "VBD" else "VBZ", is_plural(obj))]
     new_subj = np_text_at(doc, b, sentence_start=a[0] == 0)
     new_agent = np_text_at(doc, a, sentence_start=False)
@@ -164,6 +166,8 @@ def to_active(doc: Any, rng: random.Random | None = None) -> Perturbation | None
         return None
     if inflect(root.lemma_, "VBN") != root.lower_:
         return None  # the parser's lemma is wrong: "rated" -> "rat" -> "ratted"
+    if not number_is_clear(obj):
+        return None  # "the sub-esophageal ganglia" tagged singular would get "innervates"
     if aux.lower_ in ("was", "were"):
         tag = "VBD"
     else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from verirank.nearmiss._nlp import inflect
 from verirank.nearmiss.base import (
-    Perturbation, has_quote, is_plural, np_text_at, replace_spans, simple_np, span_chars, token_edit,
+    Perturbation, has_quote, is_plural, np_text_at, number_is_clear, replace_spans, simple_np, span_chars, token_edit,
 )
 from verirank.types import Category
 
@@ -80,6 +80,9 @@ ANIMAL_VERBS = {"bite", "chase", "attack", "follow", "see", "watch", "kill", "hu
                 "smell", "hear", "catch", "eat", "notice", "ignore", "fear", "approach", "avoid"}
 BE_FORMS = {("VBZ", False): "is", ("VBZ", True): "are", ("VBP", False): "is", ("VBP", True): "are",
             ("VBD", False): "was", ("VBD", True): "were"}
+SUBORDINATORS = {"before", "after", "while", "when", "since", "because", "although", "though", "if", "unless", "until",
+                 "once", "as", "whereas"}
+RELATIVES = {"who", "whom", "whose", "which"}
 KIND_OF_ENT = {"PERSON": "person", "ORG": "org", "GPE": "place", "NORP": "group"}
 
 
@@ -87,11 +90,17 @@ def perturb(doc: Any, rng: random.Random | None = None) -> Perturbation | None:
     """Swap the arguments of the first suitable transitive verb; None when none fits (``rng`` unused)."""
     if has_quote(doc) or doc[-1].text == "?":
         return None
+    if doc[0].lower_ in SUBORDINATORS and not any(t.text == "," for t in doc):
+        return None  # "Before the tourists paid the banker helped the judges": where the clause ends is a guess
+    if any(t.lower_ in RELATIVES for t in doc):
+        return None  # "The judge who the scientists helped thanked the managers": the parser mixes the two clauses
     for verb in doc:
         args = _arguments(verb)
         if args is None:
             continue
         subj, obj = args
+        if any(c.dep_ in ("acl", "relcl") for head in (subj, obj) for c in head.children):
+            continue  # a clause on either noun would stay behind with the other one
         a, b = simple_np(subj), simple_np(obj)
         if a is None or b is None or a[1] > b[0] or doc[a[0] : a[1]].text.lower() == doc[b[0] : b[1]].text.lower():
             continue
@@ -130,6 +139,8 @@ def _arguments(verb: Any) -> tuple[Any, Any] | None:
         return None  # "proposed by X and seconded by Y"; "than her brother": a pronoun would change referent
     if any(w.lower_ in PLACE_PREPS for w in verb.doc[verb.i + 1 :] if w.i > _last_arg(verb)):
         return None  # "avoided the judge behind the doctors": whoever it attaches to, the phrase stays put
+    if any(c.dep_ == "advcl" and c.tag_ == "VBN" and c.i > verb.i for c in verb.children):
+        return None  # "stopped the president presented in the library": the participle would stay behind
     before = subj.left_edge.i - 1
     if before >= 0 and verb.doc[before].pos_ in ("VERB", "AUX"):
         return None  # "The author that helped the student stopped the actor": the subject is misparsed
@@ -179,6 +190,8 @@ def _kind(head: Any) -> str | None:
 def _swap(doc: Any, verb: Any, subj: Any, obj: Any, a: tuple[int, int], b: tuple[int, int]) -> Perturbation | None:
     edits = [(*span_chars(doc, *a), np_text_at(doc, b, sentence_start=a[0] == 0)),
              (*span_chars(doc, *b), np_text_at(doc, a, sentence_start=False))]
+    if not (number_is_clear(subj) and number_is_clear(obj)):
+        return None  # the verb's agreement with the new subject would be a guess
     new_plural, old_plural = is_plural(obj), is_plural(subj)
     if new_plural != old_plural:  # agreement with the new subject
         if any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in verb.children):

@@ -10,11 +10,12 @@ table"): elsewhere the audits found amounts, rankings and domains ("above the co
 "outside the area of").
 
 Not flipped, because the audits (reports/nearmiss_audit) found them wrong too often for a rule on
-the parse to fix: before/after (78% valid: an effect put before its cause), downstream/downwind/trailing -> the other side
-(see ONE_WAY), vertical/horizontal (one contradicts "beneath" or a datum), internal/external ("external
-loads" are applied loads, "internal loads" are stresses), uphill/downhill ("the downhill method"), upward/downward ("downward
-spiral", price moves), inbound/outbound, "the interior of" as a noun, and "from A to B" between
-places (a range whose two ends mean the same either way).
+the parse to fix: before/after (78% valid: an effect put before its cause), downstream, downwind and
+trailing towards the other side (see ONE_WAY), vertical/horizontal (one contradicts "beneath" or a
+datum), internal/external ("external loads" are applied loads, "internal loads" are stresses),
+uphill/downhill ("the downhill method"), upward/downward ("downward spiral", price moves),
+inbound/outbound, "the interior of" as a noun, and "from A to B" between places (a range whose two
+ends mean the same either way).
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ def _allowed(t: Any) -> bool:
                 "southeastern"):
         if _other_places(t) or any(w.lower_ in PLACE_LISTS or w.text == "(" for w in doc):
             return False  # "eastern Africa, including Cameroon", "northern India (Tamil Nadu)"
+        if prev is not None and prev.lower_ == "off":
+            return False  # "off northeastern Brazil": only a coast can be "off", and the flip may be inland
         if nxt is not None and nxt.pos_ == "PROPN":
             return nxt.ent_type_ in ("GPE", "LOC")  # not "Southern Paiute", a people's name
         return head.lemma_.lower() in REGION_NOUNS
