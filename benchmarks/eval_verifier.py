@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from verirank.datasets import load_beir, load_pairs
+from verirank.datasets import load_beir, load_handwritten, load_pairs
 from verirank.datasets.pairs import sample_pairs
 from verirank.datasets.testset import nearmiss_testset, split_sentences
 from verirank.encoders import load_encoder
@@ -31,20 +31,7 @@ from verirank.verifier.runtime import NearMissVerifier
 from verirank.verifier.scorer import TokenBaselineScorer, VerifierScorer
 from verirank.verifier.train import expected_calibration_error
 
-HANDWRITTEN = Path(__file__).resolve().parents[1] / "src" / "verirank" / "data" / "handwritten_nearmiss.jsonl"
 HELDOUT_CORPORA = ("cranfield", "cisi", "med")
-
-
-def handwritten_pairs() -> list[NearMissPair]:
-    pairs = []
-    for line in HANDWRITTEN.read_text("utf-8").splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
-        cat = Category(r["category"])
-        pairs.append(NearMissPair(anchor=r["anchor"], text=r["positive"], label=1, category=cat, source="handwritten"))
-        pairs.append(NearMissPair(anchor=r["anchor"], text=r["negative"], label=0, category=cat, source="handwritten"))
-    return pairs
 
 
 def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
@@ -134,7 +121,7 @@ def main() -> None:
     verifier = NearMissVerifier.load(args.checkpoint)
     gen_texts = [d.text for name in HELDOUT_CORPORA for d in load_beir(name).corpus]
     sets = {
-        "handwritten": handwritten_pairs(),
+        "handwritten": load_handwritten(),
         "generated_heldout": nearmiss_testset(gen_texts, seed=args.seed, n=args.generated_anchors).pairs,
         "hans": sample_pairs(load_pairs("hans"), args.hans, seed=args.seed),
         "mrpc_test": sample_pairs(load_pairs("mrpc", "test"), args.mrpc, seed=args.seed),

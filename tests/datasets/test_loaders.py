@@ -144,13 +144,24 @@ def test_import_reads_nothing():
 
 
 
+def test_handwritten_set_ships_in_the_package():
+    from verirank.datasets import load_handwritten
+
+    pairs = load_handwritten()
+    assert len(pairs) == 140 and {p.label for p in pairs} == {0, 1}
+    by_category = Counter(p.category.value for p in pairs if p.label == 0)
+    assert by_category == {c: 10 for c in ("negation", "role_reversal", "spatial", "binding", "comparative",
+                                           "numeric", "exclusion")}
+    assert all(p.anchor != p.text for p in pairs)
+
+
 def test_public_api_is_pinned():
     import verirank.datasets as datasets
 
     assert sorted(datasets.__all__) == [
         "CorpusFile", "ENV_VAR", "HANS_HEURISTIC_CATEGORY", "NearMissTestset", "PAIR_SETS", "RELEVANCE_SETS",
         "RetrievalSet", "TestsetManifest", "corpus_sentences", "data_root", "has_data_root", "load_beir",
-        "load_corpus", "load_pairs", "load_qrels", "load_queries", "nearmiss_testset", "sample_pairs",
+        "load_corpus", "load_handwritten", "load_pairs", "load_qrels", "load_queries", "nearmiss_testset", "sample_pairs",
         "split_sentences"]
     assert all(getattr(datasets, name) is not None for name in datasets.__all__)
 

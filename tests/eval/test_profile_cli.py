@@ -38,7 +38,11 @@ def test_profile_with_qrels_writes_three_reports(mini_data_root, tmp_path, monke
     assert metrics["recall@100"]["value"] == pytest.approx(1.0)  # 30 docs, top 100: everything is retrieved
     assert 0.0 < metrics["ndcg@10"]["value"] <= 1.0 and metrics["ndcg@10"]["low"] <= metrics["ndcg@10"]["high"]
     sets = {s["name"]: s for s in report["nearmiss"]}
-    assert list(sets) == ["generated", "cannot", "hans", "mrpc"]
+    assert list(sets) == ["generated", "handwritten", "cannot", "hans", "mrpc"]
+    handwritten = {c["category"]: c for c in sets["handwritten"]["scores"]["categories"]}
+    assert set(handwritten) == {"negation", "role_reversal", "spatial", "binding", "comparative", "numeric",
+                                "exclusion"}
+    assert all(c["n_anchors"] == 10 and c["pairwise_accuracy"]["n"] == 10 for c in handwritten.values())
     generated = sets["generated"]
     cats = {c["category"]: c for c in generated["scores"]["categories"]}
     assert set(cats) == {"negation", "role_reversal"}
@@ -64,7 +68,7 @@ def test_profile_with_corpus_only(mini_data_root, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     report = json.loads((out / "report.json").read_text())
     assert report["relevance"] is None and "relevance" in report["skipped"] and "cannot" in report["skipped"]
-    assert [s["name"] for s in report["nearmiss"]] == ["generated"]
+    assert [s["name"] for s in report["nearmiss"]] == ["generated", "handwritten"]  # shipped in the package
     assert (out / "report.html").read_text().count("data:image/png;base64,") == 2  # no relevance figure
 
 
@@ -115,8 +119,9 @@ def test_run_profile_accepts_an_injected_scorer(mini_data_root, tmp_path):
             return -np.abs(np.array([len(t) - len(a) for a, t in zip(anchors, texts)], dtype=float))
 
     corpus, _, _ = _tiny(mini_data_root)
-    report = run_profile(ProfileConfig(corpus=str(corpus), generated_anchors=0, data_root=str(mini_data_root),
-                                       shipped_sets=("cannot",), shipped_split="all", n_resamples=20), scorer=LengthScorer())
+    report = run_profile(ProfileConfig(corpus=str(corpus), generated_anchors=0, handwritten=False,
+                                       data_root=str(mini_data_root), shipped_sets=("cannot",), shipped_split="all",
+                                       n_resamples=20), scorer=LengthScorer())
     assert report.scorer == "length" and [s.name for s in report.nearmiss] == ["cannot"]
 
 
@@ -126,8 +131,9 @@ def test_report_files_get_the_usual_mode(mini_data_root, tmp_path):
     from verirank.eval.report import write_report
 
     corpus, _, _ = _tiny(mini_data_root)
-    report = run_profile(ProfileConfig(corpus=str(corpus), generated_anchors=0, data_root=str(mini_data_root),
-                                       shipped_sets=("cannot",), shipped_split="all", n_resamples=20))
+    report = run_profile(ProfileConfig(corpus=str(corpus), generated_anchors=0, handwritten=False,
+                                       data_root=str(mini_data_root), shipped_sets=("cannot",), shipped_split="all",
+                                       n_resamples=20))
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("kept")
     files = write_report(report, tmp_path / "out")

@@ -26,6 +26,8 @@ def profile(
     max_words: Annotated[Optional[int], typer.Option(
         help="Longest sentence (words) the generator rewrites; 0: no limit (more pairs, fewer valid). "
              "Default: the audited per-category limits.")] = None,
+    handwritten: Annotated[bool, typer.Option(
+        help="Score the 70 hand-written triples shipped with verirank (every category, with paraphrases).")] = True,
     shipped_pairs: Annotated[int, typer.Option(help="Pairs sampled from each shipped set, cannot/hans/mrpc (0: skip).")] = 300,
     shipped_split: Annotated[str, typer.Option(help="Split of the shipped sets: test (held out), train or all.")] = "test",
     data_root: Annotated[Optional[Path], typer.Option(help="Shipped data directory (default: $VERIRANK_DATA or ../shared/data).")] = None,
@@ -42,9 +44,9 @@ def profile(
 
     config = ProfileConfig(
         corpus=str(corpus), queries=str(queries) if queries else None, qrels=str(qrels) if qrels else None,
-        level=level, runtime=runtime, max_docs=max_docs, seed=seed, generated_anchors=generated_anchors, max_words=max_words,
-        shipped_pairs=shipped_pairs, shipped_split=shipped_split, data_root=str(data_root) if data_root else None, top_k=top_k,
-        n_resamples=n_resamples, batch_size=batch_size,
+        level=level, runtime=runtime, max_docs=max_docs, seed=seed, generated_anchors=generated_anchors,
+        max_words=max_words, handwritten=handwritten, shipped_pairs=shipped_pairs, shipped_split=shipped_split,
+        data_root=str(data_root) if data_root else None, top_k=top_k, n_resamples=n_resamples, batch_size=batch_size,
     )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:

@@ -16,6 +16,7 @@ from verirank.datasets.beir import (
     load_qrels,
     load_queries,
 )
+from verirank.datasets.handwritten import load_handwritten
 from verirank.datasets.pairs import HANS_HEURISTIC_CATEGORY, PAIR_SETS, load_pairs, sample_pairs
 from verirank.datasets.testset import (
     NearMissTestset,
@@ -38,6 +39,7 @@ __all__ = [
     "data_root",
     "has_data_root",
     "load_beir",
+    "load_handwritten",
     "load_corpus",
     "load_pairs",
     "load_qrels",

@@ -1,8 +1,10 @@
 """Profile a corpus: stage-1 relevance (if judged queries are given) and near-miss robustness.
 
 ``run_profile(ProfileConfig(...)) -> ProfileReport``; :mod:`verirank.eval.report` renders it.
-Near-miss sets: generated from the user's corpus (needs the ``nearmiss`` extra) and, when the
-data directory is there, held-out samples of the shipped pair sets (cannot, hans, mrpc).
+Near-miss sets: generated from the user's corpus (needs the ``nearmiss`` extra), the 70
+hand-written triples inside the package (a paraphrase and a near-miss for every anchor, so every
+category gets a pairwise accuracy) and, when the data directory is there, held-out samples of the
+shipped pair sets (cannot, hans, mrpc).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ProfileConfig:
     seed: int = 0
     generated_anchors: int = 2000  # corpus sentences sampled; rarer categories apply to ~1-5% of them
     max_words: int | None = None  # generator's sentence-length limit (None: audited per-category defaults; 0: none)
+    handwritten: bool = True  # score the hand-written triples shipped in the package
     shipped_pairs: int = 300  # pairs sampled from each shipped set's held-out split
     shipped_sets: tuple[str, ...] = SHIPPED_SETS
     shipped_split: str = "test"  # held-out split of each shipped set (see load_pairs), or "all"
@@ -136,7 +139,9 @@ def run_profile(
     progress: ProgressCallback | None = None,
 ) -> ProfileReport:
     """Run every profile step ``config`` asks for; ``progress(step, done, total)`` reports progress."""
-    from verirank.datasets import has_data_root, load_corpus, load_pairs, load_qrels, load_queries, sample_pairs
+    from verirank.datasets import (
+        has_data_root, load_corpus, load_handwritten, load_pairs, load_qrels, load_queries, sample_pairs,
+    )
     from verirank.encoders import load_encoder
 
     config.validate()
@@ -173,6 +178,12 @@ def run_profile(
             sets.append(_score_set("generated", "near-misses generated from the profiled corpus", pairs, scorer,
                                    config, manifest))
     timings["generated"] = time.perf_counter() - started
+    if config.handwritten:
+        started = time.perf_counter()
+        sets.append(_score_set("handwritten", "70 hand-written triples shipped with verirank, 10 per category "
+                               "(an anchor, a reworded paraphrase and a minimal near-miss)", load_handwritten(),
+                               scorer, config))
+        timings["handwritten"] = time.perf_counter() - started
     for name in config.shipped_sets if config.shipped_pairs > 0 else ():
         if not has_data_root(config.data_root):
             skipped[name] = "data directory not found (set VERIRANK_DATA or --data-root)"
