@@ -358,6 +358,26 @@ def test_round10_patterns_decline(module, text):
     assert run(module, text) is None
 
 
+@pytest.mark.parametrize(("module", "text"), [
+    (negation, "It is found in China (Sichuan, Tibet)."),  # the bracket lists where it is found
+    (negation, "An idealization is of value in that it facilitates our understanding."),  # the reason stays
+    (negation, "I hope this place sticks around."),  # "do not hope" is not said
+    (negation, "In this case, it switches to use the RID-lists, which makes it a B+tree index."),
+    (negation, "The author hoped that the managers recommended the tourist."),  # lemma "hop"
+    (comparative, "It was previously known as the Degehabur zone, so named after its largest city."),
+    (comparative, "It was advertised as the largest theater of its kind between Dallas and Los Angeles."),
+    (comparative, "The algorithm finds the differences isolated by the longest common subsequence."),  # a term
+    (binding, "calculation of derivatives for a delta wing with subsonic leading edges in a supersonic airstream."),
+])
+def test_round11_patterns_decline(module, text):
+    assert run(module, text) is None
+
+
+def test_a_number_the_passage_repeats_is_not_changed():
+    text = "I love my 350 headset. My Jabra350 bluetooth headset is great and the reception is very good."
+    assert not generate([text], [Category.NUMERIC], seed=0, positives=False)
+
+
 @pytest.mark.parametrize("text", [
     "The labium is innervated by the sub-esophageal ganglia.",  # "ganglia" tagged singular
     "In early 2008, Ikerbasque commissioned Enrique Zuazua.",  # "Zuazua" tagged plural

@@ -68,7 +68,7 @@ FIXED_TERMS = {("lower", "court"), ("higher", "court"), ("higher", "education"),
                ("lower", "reach"), ("higher", "technical"), ("lower", "side"), ("upper", "side"),
                ("minimum", "area"), ("maximal", "element"), ("minimal", "element"), ("greatest", "common"),
                ("maximum", "likelihood"), ("lower", "bound"), ("upper", "bound"), ("least", "square"),
-               ("lower", "half"), ("higher", "half"), ("smaller", "arm"), ("lower", "body")}
+               ("lower", "half"), ("higher", "half"), ("smaller", "arm"), ("lower", "body"), ("longest", "common")}
 ANIMATE = {"patient", "child", "people", "person", "man", "woman", "adult", "subject", "student", "girl", "boy",
            "individual", "animal", "rat", "mouse", "sibling", "son", "daughter", "brother", "sister", "member",
            "player", "resident", "worker", "employee", "voter", "woman", "men", "women", "children", "infant"}
@@ -96,6 +96,7 @@ SURVIVING = re.compile(r"surviv|continu|extant|existing|still")
 # history", "the smallest sale to date", "the smallest height of roughness capable of affecting transition"
 RECORD_OR_THRESHOLD = re.compile(r"\b(history|to date|of all time|on record|ever|capable of|able to|enough to|"
                                  r"sufficient to|needed to|required to|necessary (to|for))\b", re.IGNORECASE)
+PROMOTED = re.compile(r"\b(named after|advertised as|billed as|touted as|hailed as|known as)\b", re.IGNORECASE)
 RECORDS = {"streak", "skid", "run", "reign", "tenure", "career", "winning", "losing", "drought"}
 SMALL_COUNTS = {"one", "1", "once", "two", "2", "twice"}
 EXAMPLES = {"such", "e.g.", "including", "like", "namely"}
@@ -180,8 +181,9 @@ def _allowed(t: Any) -> bool:
         return False  # "the least recent edition" is not said; "the most aesthetic procedures" counts them
     if word in ("longest", "shortest") and t.head.lemma_.lower() in RECORDS:
         return False  # "their longest skid of the season": a record, not a length
-    if (t.tag_ == "JJS" or word == "most") and RECORD_OR_THRESHOLD.search(doc[t.i :].text):
-        return False
+    if (t.tag_ == "JJS" or word == "most") and (RECORD_OR_THRESHOLD.search(doc[t.i :].text)
+                                                or PROMOTED.search(doc[max(t.i - 6, 0) : t.i].text)):
+        return False  # "so named after its largest city", "advertised as the smallest": the claim is the point
     graded = t.head if word == "most" else t
     if any(w.lemma_.lower() == graded.lemma_.lower() and w.i != graded.i for w in doc):
         return False  # "a fairly common bird, among the most common": "the least common" contradicts it

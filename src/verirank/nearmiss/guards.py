@@ -60,6 +60,9 @@ def accepts(category: Category, sentence: Any, passage: str, pert: Perturbation,
         return False
     if category is Category.MATCH:
         return True
+    if category is Category.NUMERIC and any(len(re.findall(re.escape(run), passage)) > 1
+                                            for run in re.findall(r"\d{2,}", pert.source_span.text)):
+        return False  # "the 350 headset ... the Jabra350": the other mention would contradict the change
     changed = WORD.findall(pert.source_span.text.lower())
     if len(changed) != 1:
         return True

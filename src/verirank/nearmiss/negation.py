@@ -46,6 +46,7 @@ AFTER_NOT_FIXED = {"only", "just", "even", "until", "yet", "always", "necessaril
 EMPHATIC = {"tell", "wait", "believe", "stress", "emphasize", "emphasise", "recommend", "thank", "imagine",
             "overstate", "say", "praise", "help"}
 HEDGES = {"may", "might"}
+NO_DO_SUPPORT = {"hope", "wish"}  # "I do not hope this place sticks around" is not said
 AUXILIARIES = {"be", "have", "do", "will", "would", "can", "could", "shall", "should", "must", "need"}
 # a fronted phrase giving the aim of the claim ("For purposes of simplicity ... is ignored"): negated,
 # the aim contradicts it
@@ -97,8 +98,13 @@ def _simple_clause(doc: Any, root: Any) -> bool:
         # one conjunct negated, the other not
     if any(c.dep_ == "advmod" and c.tag_ == "RB" and c.lower_.endswith("ly") for c in root.children):
         return False  # "was not solved approximately": the negation lands on the manner adverb
-    if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc):
+    if any(t.dep_ == "mark" and t.lower_ in ("because", "since", "as", "although") for t in doc) or (
+            "in that" in doc.text.lower()):
         return False  # a reason clause keeps presupposing the un-negated claim
+    if any(t.text == "(" or t.text == "," and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "which"
+           for t in doc[root.i + 1 :]):
+        return False  # "not found in China (Sichuan, Tibet)", "does not switch ..., which makes it":
+        # the bracket lists where it is found, the clause builds on the claim
     if any(t.text == "," and t.i + 1 < len(doc) and doc[t.i + 1].tag_ == "VBG" and t.i > root.i for t in doc):
         return False  # "refused to turn over the papers, asserting his right": the participle explains the claim
     if any(t.lemma_.lower() in AIMS and t.dep_ == "pobj" and t.i < root.i for t in doc):
@@ -147,8 +153,10 @@ def _add(doc: Any, root: Any) -> Perturbation | None:
     prev = doc[root.i - 1]
     if do is None or not whole_word(root) or prev.pos_ in ("ADV", "PUNCT") or root.text[:1].isupper():
         return None  # "The dog quickly bit" -> keep it simple and skip
-    if _participle_in_noun_phrase(doc, root) or not is_verb(root.lemma_):
+    if _participle_in_noun_phrase(doc, root) or not is_verb(root.lemma_) or root.lemma_ in NO_DO_SUPPORT:
         return None  # "c3h/he sarcoma mc1m": a noun misread as the verb would get "do not sarcoma"
+    if inflect(root.lemma_, root.tag_) != root.lower_:
+        return None  # a wrong lemma: "hoped" -> "hop" would give "did not hop"
     subj = next((c for c in root.children if c.dep_ in ("nsubj", "expl")), None)
     if subj is None or subj.pos_ not in ("NOUN", "PROPN", "PRON"):
         return None  # "axisymmetric snap buckling of shells": a title misread as a clause
