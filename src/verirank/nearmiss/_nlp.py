@@ -23,20 +23,21 @@ def model_id() -> str:
     return f"{meta.get('lang', 'en')}_{meta.get('name', MODEL)}-{meta.get('version', '?')}"
 
 
+def _lemminflect() -> Any:
+    return require("lemminflect", extra="nearmiss")
+
+
 def inflect(lemma: str, tag: str) -> str | None:
     """``lemma`` in the form of Penn tag ``tag`` ("bite", "VBD" -> "bit"), or None when unknown."""
-    lemminflect = require("lemminflect", extra="nearmiss")
-    forms = lemminflect.getInflection(lemma, tag=tag)
+    forms = _lemminflect().getInflection(lemma, tag=tag)
     return forms[0] if forms else None
 
 
 def noun_lemmas(word: str) -> set[str]:
     """Every noun lemma the inflection lexicon gives ``word`` ("ganglia" -> {"ganglion", "ganglia"})."""
-    lemminflect = require("lemminflect", extra="nearmiss")
-    return {x.lower() for x in lemminflect.getAllLemmas(word).get("NOUN", ())}
+    return {x.lower() for x in _lemminflect().getAllLemmas(word).get("NOUN", ())}
 
 
 def is_verb(lemma: str) -> bool:
     """Whether the inflection lexicon knows ``lemma`` as a verb ("sarcoma" misparsed as one is not)."""
-    lemminflect = require("lemminflect", extra="nearmiss")
-    return bool(lemminflect.getAllInflections(lemma, upos="VERB"))
+    return bool(_lemminflect().getAllInflections(lemma, upos="VERB"))
