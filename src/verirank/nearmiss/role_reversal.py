@@ -188,10 +188,10 @@ def _kind(head: Any) -> str | None:
 
 
 def _swap(doc: Any, verb: Any, subj: Any, obj: Any, a: tuple[int, int], b: tuple[int, int]) -> Perturbation | None:
-    edits = [(*span_chars(doc, *a), np_text_at(doc, b, sentence_start=a[0] == 0)),
-             (*span_chars(doc, *b), np_text_at(doc, a, sentence_start=False))]
     if not (number_is_clear(subj) and number_is_clear(obj)):
         return None  # the verb's agreement with the new subject would be a guess
+    edits = [(*span_chars(doc, *a), np_text_at(doc, b, sentence_start=a[0] == 0)),
+             (*span_chars(doc, *b), np_text_at(doc, a, sentence_start=False))]
     new_plural, old_plural = is_plural(obj), is_plural(subj)
     if new_plural != old_plural:  # agreement with the new subject
         if any(c.dep_ == "conj" and c.pos_ in ("VERB", "AUX") for c in verb.children):
