@@ -1,10 +1,16 @@
-"""Held-out evaluation of a verifier checkpoint against stage-1 cosine and the F0/F1 baselines.
+"""Held-out evaluation of a verifier checkpoint beside stage-1 cosine and the previous checkpoint.
 
-Everything here is data the checkpoint never trained on: the hand-written near-miss set, HANS,
-MRPC, and near-misses generated from the held-out corpora (cranfield, cisi, med), whose
+Every set here is held out from training and from threshold setting: the ``test`` splits of PAWS,
+SNLI, counterfactual SNLI, Breaking NLI and VSR (by image), the hand-written triples, the HANS
+test split, and near-misses generated from the held-out corpora (cranfield, cisi, med), whose
 queries also give nDCG@10 with verification vs stage 1.
 
-    python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval
+Per set and scorer: pairwise accuracy, AUROC and FAR@TAR95 with anchor-bootstrap CIs; the
+both-correct rate (paraphrase accepted AND near-miss rejected, at the checkpoint's shipped
+``level="full"`` thresholds; for cosine at the threshold of best balanced accuracy on the dev
+splits); abstain rate; ECE; the reason category's accuracy where a set has categories.
+
+    python benchmarks/eval_verifier.py --previous runs/verifier_v1 --seed 0 --out reports/verifier_eval
 """
 
 from __future__ import annotations
@@ -19,19 +25,20 @@ from typing import Any
 import numpy as np
 
 from verirank.datasets import load_beir, load_handwritten, load_pairs
+from verirank.datasets.human import HUMAN_SETS, load_human_pairs
 from verirank.datasets.pairs import sample_pairs
 from verirank.datasets.testset import nearmiss_testset, split_sentences
 from verirank.encoders import load_encoder
 from verirank.eval.metrics import compare_runs, evaluate_pairs, evaluate_run
 from verirank.eval.scoring import CosineScorer
 from verirank.nearmiss.generate import generate
-from verirank.types import Category, NearMissPair
-from verirank.verifier.baselines import BASELINES
-from verirank.verifier.runtime import NearMissVerifier
-from verirank.verifier.scorer import TokenBaselineScorer, VerifierScorer
+from verirank.types import Category, Level, NearMissPair
+from verirank.verifier.runtime import CATEGORY_ORDER, NearMissVerifier, decide
+from verirank.verifier.scorer import VerifierScorer
 from verirank.verifier.train import expected_calibration_error
 
 HELDOUT_CORPORA = ("cranfield", "cisi", "med")
+CATEGORY_SETS = ("breaking_nli", "vsr", "handwritten", "generated_heldout")
 
 
 def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
@@ -58,30 +65,87 @@ def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
     return pairs
 
 
-def table_rows(name: str, scorer_name: str, result: Any) -> list[dict[str, Any]]:
-    rows = []
-    for cat in [result.overall, *result.categories]:
-        rows.append({
-            "set": name, "scorer": scorer_name, "category": cat.category, "n_near_miss": cat.n_near_miss,
-            "pairwise_accuracy": cat.pairwise_accuracy.model_dump() if cat.pairwise_accuracy else None,
-            "auroc": cat.auroc.model_dump() if cat.auroc else None,
-            "far_at_tar95": cat.far_at_tar.model_dump() if cat.far_at_tar else None,
-        })
-    return rows
+def both_correct(pairs: list[NearMissPair], accepted: np.ndarray, rejected: np.ndarray, seed: int,
+                 n_resamples: int = 1000) -> dict[str, float] | None:
+    """Share of (anchor, paraphrase, near-miss) triples with the paraphrase accepted and the near-miss
+    rejected; mean over anchors of each anchor's rate, 95% bootstrap CI over anchors."""
+    by_anchor: dict[str, tuple[list[int], list[int]]] = {}
+    for i, p in enumerate(pairs):
+        by_anchor.setdefault(p.anchor, ([], []))[p.label == 0].append(i)
+    rates = [float(np.mean([accepted[i] and rejected[j] for i in pos for j in neg]))
+             for pos, neg in by_anchor.values() if pos and neg]
+    if not rates:
+        return None
+    values = np.array(rates)
+    draws = np.random.default_rng(seed).integers(0, len(values), size=(n_resamples, len(values)))
+    boot = values[draws].mean(axis=1)
+    return {"value": float(values.mean()), "low": float(np.quantile(boot, 0.025)),
+            "high": float(np.quantile(boot, 0.975)), "n": len(values)}
 
 
-def fmt(ci: dict | None) -> str:
-    return "–" if ci is None else f"{ci['value']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]"
+def cosine_threshold(encoder: Any, limit: int, seed: int) -> float:
+    """The cosine threshold of best balanced accuracy on the dev (calibration) splits of the human sets."""
+    pairs = [p for name in HUMAN_SETS for p in sample_pairs(load_human_pairs(name, "dev"), limit, seed=seed)]
+    scores = CosineScorer(encoder).score([p.anchor for p in pairs], [p.text for p in pairs])
+    labels = np.array([p.label for p in pairs])
+    grid = np.quantile(scores, np.linspace(0.01, 0.99, 197))
+    return float(max(grid, key=lambda t: np.mean(scores[labels == 1] >= t) + np.mean(scores[labels == 0] < t)))
+
+
+def heldout_sets(args: argparse.Namespace) -> dict[str, list[NearMissPair]]:
+    gen_texts = [d.text for name in HELDOUT_CORPORA for d in load_beir(name).corpus]
+    sets = {f"{name}_test": load_human_pairs(name, "test") for name in HUMAN_SETS}
+    if args.max_pairs:
+        sets = {k: sample_pairs(v, args.max_pairs, seed=args.seed) for k, v in sets.items()}
+    sets["handwritten"] = load_handwritten()
+    sets["hans_test"] = sample_pairs(load_pairs("hans", "test"), args.hans, seed=args.seed)
+    sets["generated_heldout"] = nearmiss_testset(gen_texts, seed=args.seed, n=args.generated_anchors).pairs
+    return sets
+
+
+def score_set(name: str, pairs: list[NearMissPair], scorer_name: str, scorer: Any, cos_t: float,
+              seed: int) -> dict[str, Any]:
+    anchors, texts = [p.anchor for p in pairs], [p.text for p in pairs]
+    labels = np.array([p.label for p in pairs])
+    out: dict[str, Any] = {"set": name, "scorer": scorer_name}
+    if isinstance(scorer, VerifierScorer):
+        details = scorer.score_details(anchors, texts)
+        scores = details.p_match
+        cal = scorer.verifier.calibration.for_mode("identity")
+        decisions = [decide(float(p), cal, Level.FULL).value for p in scores]
+        accepted = np.array([d == "accept" for d in decisions])
+        rejected = np.array([d == "reject" for d in decisions])
+        out["ece"] = expected_calibration_error(scores, labels)
+        out["abstain"] = float(1 - accepted.mean() - rejected.mean())
+        nm = [i for i, p in enumerate(pairs) if p.label == 0 and p.category is not Category.MATCH]
+        if nm and any(name.startswith(s) for s in CATEGORY_SETS):
+            pred = [CATEGORY_ORDER[int(np.argmax(details.category_probs[i, 1:])) + 1] for i in nm]
+            out["category_accuracy"] = float(np.mean([pred[j] is pairs[i].category for j, i in enumerate(nm)]))
+            out["category_n"] = len(nm)
+        out["accepted_paraphrases"] = float(accepted[labels == 1].mean())
+        out["rejected_near_misses"] = float(rejected[labels == 0].mean())
+    else:
+        scores = scorer.score(anchors, texts)
+        accepted, rejected = scores >= cos_t, scores < cos_t
+    result = evaluate_pairs(pairs, scores, seed=seed)
+    out["both_correct"] = both_correct(pairs, accepted, rejected, seed)
+    out["categories"] = [
+        {"category": c.category, "n_near_miss": c.n_near_miss, "n_anchors": c.n_anchors,
+         "pairwise_accuracy": c.pairwise_accuracy.model_dump() if c.pairwise_accuracy else None,
+         "auroc": c.auroc.model_dump() if c.auroc else None,
+         "far_at_tar95": c.far_at_tar.model_dump() if c.far_at_tar else None}
+        for c in [result.overall, *result.categories]
+    ]
+    return out
 
 
 def ndcg_with_verification(pipe: Any, name: str, candidates: int, seed: int) -> dict[str, Any]:
     data = load_beir(name)
     pipe.add(data.corpus)
-    queries = data.judged_queries
     run_off: dict[str, dict[str, float]] = {}
     run_full: dict[str, dict[str, float]] = {}
     started = time.perf_counter()
-    for qid, text in queries.items():
+    for qid, text in data.judged_queries.items():
         base = pipe.search(text, k=100, level="off")
         run_off[qid] = {h.id: h.score for h in base}
         verified = pipe.search(text, k=candidates, level="full", mode="relevance", candidates=candidates)
@@ -92,7 +156,7 @@ def ndcg_with_verification(pipe: Any, name: str, candidates: int, seed: int) -> 
     full = evaluate_run(run_full, data.qrels, seed=seed)
     diff = compare_runs(run_off, run_full, data.qrels, "ndcg@10", seed=seed)
     return {
-        "collection": name, "queries": len(queries), "candidates_verified": candidates,
+        "collection": name, "queries": len(data.judged_queries), "candidates_verified": candidates,
         "stage1": {m: v.model_dump() for m, v in off.metrics.items()},
         "verified": {m: v.model_dump() for m, v in full.metrics.items()},
         "ndcg10_difference": diff.difference.model_dump(), "p_value": diff.p_value,
@@ -102,11 +166,12 @@ def ndcg_with_verification(pipe: Any, name: str, candidates: int, seed: int) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--checkpoint", default=None, help="checkpoint to evaluate (default: the shipped one)")
+    ap.add_argument("--previous", default=None, help="previous checkpoint, scored beside it")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-pairs", type=int, default=0, help="cap each human test set (0: all pairs)")
     ap.add_argument("--hans", type=int, default=2000)
-    ap.add_argument("--mrpc", type=int, default=1000)
-    ap.add_argument("--generated-anchors", type=int, default=5000)  # rarer categories fit 1-5% of sentences
+    ap.add_argument("--generated-anchors", type=int, default=3000)
     ap.add_argument("--relevance-docs", type=int, default=200)
     ap.add_argument("--candidates", type=int, default=20)
     ap.add_argument("--skip-ndcg", action="store_true")
@@ -119,53 +184,27 @@ def main() -> None:
 
     encoder = load_encoder("torch")
     verifier = NearMissVerifier.load(args.checkpoint)
-    gen_texts = [d.text for name in HELDOUT_CORPORA for d in load_beir(name).corpus]
-    sets = {
-        "handwritten": load_handwritten(),
-        "generated_heldout": nearmiss_testset(gen_texts, seed=args.seed, n=args.generated_anchors).pairs,
-        "hans": sample_pairs(load_pairs("hans"), args.hans, seed=args.seed),
-        "mrpc_test": sample_pairs(load_pairs("mrpc", "test"), args.mrpc, seed=args.seed),
-    }
-    identity_scorers = {
-        "stage1_cosine": CosineScorer(encoder),
-        **{k: TokenBaselineScorer(encoder, k, fn) for k, fn in BASELINES.items()},
-        "verifier_identity": VerifierScorer(verifier, encoder, "identity"),
-    }
-    rows: list[dict[str, Any]] = []
-    calibration: dict[str, Any] = {}
-    reasons: dict[str, Any] = {}
-    for set_name, pairs in sets.items():
-        anchors, texts = [p.anchor for p in pairs], [p.text for p in pairs]
-        labels = np.array([p.label for p in pairs])
-        for scorer_name, scorer in identity_scorers.items():
+    scorers: dict[str, Any] = {"stage1_cosine": CosineScorer(encoder)}
+    if args.previous:
+        scorers["previous"] = VerifierScorer(NearMissVerifier.load(args.previous), encoder, "identity")
+    scorers["verifier"] = VerifierScorer(verifier, encoder, "identity")
+    cos_t = cosine_threshold(encoder, 2000, args.seed)
+    print(f"cosine threshold (best balanced accuracy on the dev splits): {cos_t:.3f}", flush=True)
+    rows = []
+    for set_name, pairs in heldout_sets(args).items():
+        for scorer_name, scorer in scorers.items():
             t0 = time.perf_counter()
-            if isinstance(scorer, VerifierScorer):
-                details = scorer.score_details(anchors, texts)
-                scores = details.p_match
-                calibration[set_name] = {"ece": expected_calibration_error(scores, labels), "n": len(pairs)}
-                nm = [i for i, p in enumerate(pairs) if p.label == 0 and p.category is not Category.MATCH]
-                if nm and set_name in ("generated_heldout", "handwritten"):
-                    order = [c for c in Category if c is not Category.MATCH]
-                    pred = [order[int(np.argmax(details.category_probs[i, 1:]))] for i in nm]
-                    hits = [pred[j] is pairs[i].category for j, i in enumerate(nm)]
-                    reasons[set_name] = {"category_accuracy": float(np.mean(hits)), "n": len(nm)}
-            else:
-                scores = scorer.score(anchors, texts)
-            result = evaluate_pairs(pairs, scores, seed=args.seed)
-            rows += table_rows(set_name, scorer_name, result)
-            print(f"{set_name:18s} {scorer_name:18s} all: acc {fmt(rows[-len(result.categories) - 1]['pairwise_accuracy'])} "
-                  f"far95 {fmt(rows[-len(result.categories) - 1]['far_at_tar95'])} ({time.perf_counter() - t0:.0f}s)",
-                  flush=True)
+            rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed))
+            overall = rows[-1]["categories"][0]
+            print(f"{set_name:22s} {scorer_name:14s} pairwise {fmt(overall['pairwise_accuracy'])} "
+                  f"auroc {fmt(overall['auroc'])} both {fmt(rows[-1]['both_correct'])} "
+                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
 
     rel_pairs = relevance_nearmiss_pairs(args.seed, args.relevance_docs)
-    rel_labels = np.array([p.label for p in rel_pairs])
-    for scorer_name, scorer in {"stage1_cosine": CosineScorer(encoder),
-                                "verifier_relevance": VerifierScorer(verifier, encoder, "relevance")}.items():
-        scores = scorer.score([p.anchor for p in rel_pairs], [p.text for p in rel_pairs])
-        rows += table_rows("relevance_nearmiss_heldout", scorer_name, evaluate_pairs(rel_pairs, scores, seed=args.seed))
-        if scorer_name.startswith("verifier"):
-            calibration["relevance_nearmiss_heldout"] = {"ece": expected_calibration_error(scores, rel_labels),
-                                                         "n": len(rel_pairs)}
+    for scorer_name, scorer in scorers.items():
+        if isinstance(scorer, VerifierScorer):
+            scorer = VerifierScorer(scorer.verifier, encoder, "relevance")
+        rows.append(score_set("relevance_nearmiss_heldout", rel_pairs, scorer_name, scorer, cos_t, args.seed))
 
     ndcg = []
     if not args.skip_ndcg:
@@ -177,7 +216,10 @@ def main() -> None:
             print(json.dumps({k: ndcg[-1][k] for k in ("collection", "ndcg10_difference", "p_value")}), flush=True)
 
     report = {"seed": args.seed, "checkpoint": str(verifier.path), "token_head_id": verifier.head_id,
-              "pairs": rows, "calibration_ece": calibration, "reason_category": reasons, "ndcg": ndcg}
+              "previous": args.previous, "cosine_threshold": cos_t, "rows": rows, "ndcg": ndcg,
+              "command": "python benchmarks/eval_verifier.py " + " ".join(
+                  f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items()
+                  if v not in (None, False) and k not in ("update_card", "checkpoint"))}
     (out / "eval.json").write_text(json.dumps(report, indent=2))
     (out / "eval.md").write_text(render_markdown(report))
     print((out / "eval.md").read_text())
@@ -185,48 +227,85 @@ def main() -> None:
         update_card(verifier.path, report)
 
 
+def fmt(ci: dict | None) -> str:
+    return "–" if ci is None else f"{ci['value']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]"
+
+
+def short(ci: dict | None) -> str:
+    return "–" if ci is None else f"{ci['value']:.3f}"
+
+
 def update_card(directory: Path, report: dict[str, Any]) -> None:
     """Held-out headline numbers into the checkpoint metadata (weights and calibration untouched)."""
     from verirank.verifier import checkpoint
 
     meta = checkpoint.read_meta(directory)
-    headline = {
-        f"{r['set']}/{r['category']}": {"pairwise_accuracy": (r["pairwise_accuracy"] or {}).get("value"),
-                                        "far_at_tar95": (r["far_at_tar95"] or {}).get("value")}
-        for r in report["pairs"] if r["scorer"].startswith("verifier")
-    }
-    meta["metrics"] = {**meta.get("metrics", {}), "held_out": headline, "ece": report["calibration_ece"], "reason_category": report["reason_category"],
+    headline = {}
+    for r in report["rows"]:
+        if r["scorer"] != "verifier":
+            continue
+        for c in r["categories"]:
+            headline[f"{r['set']}/{c['category']}"] = {
+                "pairwise_accuracy": (c["pairwise_accuracy"] or {}).get("value"),
+                "auroc": (c["auroc"] or {}).get("value"), "far_at_tar95": (c["far_at_tar95"] or {}).get("value")}
+        headline[f"{r['set']}/all"].update({k: r.get(k) for k in ("ece", "abstain", "category_accuracy")})
+        headline[f"{r['set']}/all"]["both_correct"] = (r["both_correct"] or {}).get("value")
+    meta["metrics"] = {**meta.get("metrics", {}), "held_out": headline,
                        "ndcg10": {r["collection"]: {"stage1": r["stage1"]["ndcg@10"]["value"],
                                                     "verified": r["verified"]["ndcg@10"]["value"]} for r in report["ndcg"]},
-                       "command": f"python benchmarks/eval_verifier.py --seed {report['seed']} --update-card"}
+                       "command": report["command"]}
     (directory / checkpoint.META).write_text(json.dumps(meta, indent=2, sort_keys=True), "utf-8")
     (directory / "README.md").write_text(checkpoint.render_card(meta), "utf-8")
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    scorers = list(dict.fromkeys(r["scorer"] for r in report["rows"]))
     lines = [f"# Verifier held-out evaluation (seed {report['seed']}, head {report['token_head_id']})", "",
-             "Pairwise accuracy = P(score(anchor, paraphrase) > score(anchor, near-miss)); FAR@TAR95 = share of "
-             "near-misses accepted at the threshold that accepts 95% of true matches. 95% bootstrap CIs over anchors.",
-             ""]
-    sets = list(dict.fromkeys(r["set"] for r in report["pairs"]))
+             f"`{report['command']}`", "",
+             "Identity mode. Pairwise = P(score(anchor, paraphrase) > score(anchor, near-miss)); both-correct = "
+             "paraphrase accepted and near-miss rejected at the shipped `level=\"full\"` thresholds (cosine: the "
+             f"threshold of best balanced accuracy on the dev splits, {report['cosine_threshold']:.3f}); FAR@TAR95 = near-misses "
+             "accepted at the threshold that accepts 95% of true matches. 95% bootstrap CIs over anchors. "
+             f"Scorers: {', '.join(scorers)} (previous = {report['previous']}).", "",
+             "## Headline", "",
+             "| set | n pairs | " + " | ".join(f"pairwise / AUROC {s}" for s in scorers) + " | "
+             + " | ".join(f"both-correct {s}" for s in scorers) + " | FAR@TAR95 " + " → ".join(scorers) + " |",
+             "|---|---|" + "---|" * (2 * len(scorers) + 1)]
+    sets = list(dict.fromkeys(r["set"] for r in report["rows"]))
     for set_name in sets:
-        rows = [r for r in report["pairs"] if r["set"] == set_name]
-        lines += [f"## {set_name}", "", "| category | scorer | n near-miss | pairwise acc | FAR@TAR95 | AUROC |",
-                  "|---|---|---|---|---|---|"]
-        for r in sorted(rows, key=lambda r: (r["category"] != "all", r["category"], r["scorer"])):
-            lines.append(f"| {r['category']} | {r['scorer']} | {r['n_near_miss']} | {fmt(r['pairwise_accuracy'])} | "
-                         f"{fmt(r['far_at_tar95'])} | {fmt(r['auroc'])} |")
-        lines.append("")
+        rows = {r["scorer"]: r for r in report["rows"] if r["set"] == set_name}
+        overall = {s: rows[s]["categories"][0] for s in scorers if s in rows}
+        n = overall[scorers[0]]["n_near_miss"]
+        cells = [f"{short(o['pairwise_accuracy'])} / {short(o['auroc'])}" for o in overall.values()]
+        both = [short(rows[s]["both_correct"]) for s in scorers if s in rows]
+        far = " → ".join(short(o["far_at_tar95"]) for o in overall.values())
+        lines.append(f"| {set_name} | {n} near-misses | " + " | ".join(cells) + " | " + " | ".join(both) + f" | {far} |")
+    lines += ["", "## Verdicts of the verifiers (shipped thresholds)", "",
+              "| set | scorer | accepted paraphrases | rejected near-misses | abstain | ECE | reason category acc |",
+              "|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        if "ece" in r:
+            cat = f"{r['category_accuracy']:.3f} (n={r['category_n']})" if "category_accuracy" in r else "–"
+            lines.append(f"| {r['set']} | {r['scorer']} | {r['accepted_paraphrases']:.3f} | {r['rejected_near_misses']:.3f} "
+                         f"| {r['abstain']:.3f} | {r['ece']:.3f} | {cat} |")
+    lines += ["", "## Per category (pairwise accuracy with CI, AUROC)", "",
+              "| set | category | n near-miss | " + " | ".join(scorers) + " |", "|---|---|---|" + "---|" * len(scorers)]
+    for set_name in sets:
+        rows = {r["scorer"]: r for r in report["rows"] if r["set"] == set_name}
+        first = rows[scorers[0]]["categories"]
+        for k, c in enumerate(first):
+            cells = []
+            for s in scorers:
+                cs = rows[s]["categories"][k] if s in rows else None
+                cells.append("–" if cs is None else f"{fmt(cs['pairwise_accuracy'])}, {short(cs['auroc'])}")
+            name = "other (no category)" if c["category"] == "match" else c["category"]
+            lines.append(f"| {set_name} | {name} | {c['n_near_miss']} | " + " | ".join(cells) + " |")
     if report["ndcg"]:
-        lines += ["## nDCG@10 on held-out collections: stage 1 vs verified (level=full, relevance mode)", "",
+        lines += ["", "## nDCG@10 on held-out collections: stage 1 vs verified (level=full, relevance mode)", "",
                   "| collection | queries | stage 1 | verified | difference [95% CI] | p |", "|---|---|---|---|---|---|"]
         for r in report["ndcg"]:
             lines.append(f"| {r['collection']} | {r['queries']} | {fmt(r['stage1']['ndcg@10'])} | "
                          f"{fmt(r['verified']['ndcg@10'])} | {fmt(r['ndcg10_difference'])} | {r['p_value']:.3f} |")
-        lines.append("")
-    lines += ["## Calibration (ECE of p_match, held-out)", "", "```json", json.dumps(report["calibration_ece"], indent=2),
-              "```", "", "## Reason category accuracy (near-misses)", "", "```json",
-              json.dumps(report["reason_category"], indent=2), "```"]
     return "\n".join(lines) + "\n"
 
 

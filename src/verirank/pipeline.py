@@ -131,7 +131,8 @@ class Pipeline:
         docs = as_documents(texts, ids, metadata, id_offset=len(self.index))
         if not docs:
             return []
-        encoded = self.encoder.encode([d.text for d in docs], batch_size=batch_size)
+        encoded = self.encoder.encode([d.text for d in docs], batch_size=batch_size,
+                                      state_layer=self.token_head.state_layer)
         self.index.add(
             docs,
             encoded.pooled,
@@ -155,7 +156,7 @@ class Pipeline:
             raise InputError("query is empty or whitespace; pass the text to search for")
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"query has {len(query)} characters (limit {MAX_QUERY_CHARS}); shorten it")
-        return self.encoder.encode([query])
+        return self.encoder.encode([query], state_layer=self.token_head.state_layer)
 
     def search(
         self,
@@ -192,8 +193,8 @@ class Pipeline:
             return [SearchHit(id=h.id, text=stored[h.id].text, score=h.score, stage1_score=h.score, rank=r,
                               metadata=stored[h.id].metadata) for r, h in enumerate(raw[:k])]
         to_verify = raw[:LIGHT_TOP] if level is Level.LIGHT else raw
-        verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify], mode, level,
-                                       started, budget_ms)
+        verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify],
+                                       {h.id: h.score for h in to_verify}, mode, level, started, budget_ms)
         ranked = []
         for h in raw:
             verdict = verdicts.get(h.id)
@@ -216,8 +217,8 @@ class Pipeline:
             for r, (score, h, v) in enumerate(ranked[:k])
         ]
 
-    def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], mode: Mode, level: Level,
-                       started: float, budget_ms: float | None) -> dict[str, Verdict]:
+    def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
+                       level: Level, started: float, budget_ms: float | None) -> dict[str, Verdict]:
         from verirank.verifier.runtime import Candidate, QueryStates
 
         q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
@@ -229,7 +230,7 @@ class Pipeline:
                 log.debug("latency budget %.0f ms spent after %d verified candidates", budget_ms, len(out))
                 break
             part = docs[lo : lo + chunk]
-            cands = [Candidate(d.text, d.token_states, d.token_spans) for d in part]
+            cands = [Candidate(d.text, d.token_states, d.token_spans, stage1[d.id]) for d in part]
             for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level)):
                 out[doc.id] = verdict
         return out
@@ -252,11 +253,12 @@ class Pipeline:
         texts = check_texts(candidates, "candidate")
         if not texts:
             return []
-        enc = self.encoder.encode(texts)
+        enc = self.encoder.encode(texts, state_layer=self.verifier.state_layer)
         states = self.verifier.project(enc.token_states)
         q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
                         encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
-        cands = [Candidate(t, s, o[: len(s)]) for t, s, o in zip(texts, states, enc.offsets)]
+        cosines = enc.pooled @ encoded.pooled[0]
+        cands = [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
         return self.verifier.verify(q, cands, mode, level)
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:

@@ -17,6 +17,10 @@ class TokenHead(Protocol):
     @property
     def dim(self) -> int: ...
 
+    @property
+    def state_layer(self) -> int | None:
+        """Encoder layer whose token states ``project`` reads (None: the last layer)."""
+
     def project(self, states: list[np.ndarray]) -> list[np.ndarray]: ...
 
 
@@ -33,6 +37,10 @@ class IdentityHead:
     @property
     def dim(self) -> int:
         return self._dim
+
+    @property
+    def state_layer(self) -> int | None:
+        return None
 
     def project(self, states: list[np.ndarray]) -> list[np.ndarray]:
         return [np.asarray(s, dtype=np.float32) for s in states]

@@ -159,9 +159,9 @@ def test_public_api_is_pinned():
     import verirank.datasets as datasets
 
     assert sorted(datasets.__all__) == [
-        "CorpusFile", "ENV_VAR", "HANS_HEURISTIC_CATEGORY", "NearMissTestset", "PAIR_SETS", "RELEVANCE_SETS",
+        "CorpusFile", "ENV_VAR", "HANS_HEURISTIC_CATEGORY", "HUMAN_SETS", "NearMissTestset", "PAIR_SETS", "RELEVANCE_SETS",
         "RetrievalSet", "TestsetManifest", "corpus_sentences", "data_root", "has_data_root", "load_beir",
-        "load_corpus", "load_handwritten", "load_pairs", "load_qrels", "load_queries", "nearmiss_testset", "sample_pairs",
+        "load_corpus", "load_handwritten", "load_human_pairs", "load_pairs", "load_qrels", "load_queries", "nearmiss_testset", "sample_pairs",
         "split_sentences"]
     assert all(getattr(datasets, name) is not None for name in datasets.__all__)
 

@@ -118,7 +118,8 @@ def test_loss_decreases_on_a_learnable_toy_problem():
     cache = StateCache(96)
     texts = [f"t{i}" for i in range(40)]
     encoded = {t: rng.normal(size=(int(rng.integers(3, 9)), 384)).astype(np.float32) for t in texts}
-    cache.fill(texts, lambda part: [encoded[t] for t in part])
+    pooled = {t: rng.normal(size=384).astype(np.float32) for t in texts}
+    cache.fill(texts, lambda part: ([encoded[t] for t in part], np.stack([pooled[t] for t in part])))
     groups = [Example(1, texts[i], [texts[i], texts[(i + 7) % 40]], [1, 0], [0, 1]) for i in range(40)]
     torch.manual_seed(0)
     model = Verifier(CFG)

@@ -17,6 +17,7 @@ from verirank.datasets.beir import (
     load_queries,
 )
 from verirank.datasets.handwritten import load_handwritten
+from verirank.datasets.human import HUMAN_SETS, load_human_pairs
 from verirank.datasets.pairs import HANS_HEURISTIC_CATEGORY, PAIR_SETS, load_pairs, sample_pairs
 from verirank.datasets.testset import (
     NearMissTestset,
@@ -30,6 +31,7 @@ __all__ = [
     "CorpusFile",
     "ENV_VAR",
     "HANS_HEURISTIC_CATEGORY",
+    "HUMAN_SETS",
     "NearMissTestset",
     "PAIR_SETS",
     "RELEVANCE_SETS",
@@ -41,6 +43,7 @@ __all__ = [
     "load_beir",
     "load_corpus",
     "load_handwritten",
+    "load_human_pairs",
     "load_pairs",
     "load_qrels",
     "load_queries",

@@ -19,7 +19,8 @@ class EncodedBatch:
     """Stage-1 output for a batch of texts.
 
     ``pooled`` is (B, D) float32, L2-normalised: the recall vector, never altered.
-    ``token_states[i]`` is (L_i, D) float32: last-layer states of the real tokens of text i
+    ``token_states[i]`` is (L_i, D) float32: states of the real tokens of text i (last layer, or
+    the ``state_layer`` asked of ``encode``)
     ([CLS]/[SEP] and padding removed); ``offsets[i]`` is (L_i, 2) int32 character spans.
     """
 
@@ -50,7 +51,8 @@ class Encoder(Protocol):
     @property
     def max_tokens(self) -> int: ...
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> EncodedBatch: ...
+    def encode(self, texts: Sequence[str], batch_size: int = 32, state_layer: int | None = None) -> EncodedBatch:
+        """``state_layer``: the layer whose token states are returned (None: the last)."""
 
 
 def check_texts(texts: Sequence[str], what: str = "text") -> list[str]:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 SPACE = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 DIM = 384
+LAYERS = 6
 
 
 def model_dir() -> Path:
@@ -53,12 +54,15 @@ class _MiniLMBase:
     def max_tokens(self) -> int:
         return self._max_tokens
 
-    def _forward(self, batch: TokenBatch) -> np.ndarray:
-        """(B, L) token ids -> (B, L, D) float32 last hidden states."""
+    def _forward(self, batch: TokenBatch, state_layer: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """(B, L) token ids -> (B, L, D) float32 last hidden states, and those of ``state_layer``."""
         raise NotImplementedError
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> EncodedBatch:
+    def encode(self, texts: Sequence[str], batch_size: int = 32, state_layer: int | None = None) -> EncodedBatch:
+        """Pooled last-layer vectors, and the token states of ``state_layer`` (None: the last layer)."""
         texts = check_texts(texts)
+        if state_layer is not None and not 0 <= state_layer <= LAYERS:
+            raise ConfigError(f"state_layer={state_layer}; MiniLM-L6 has layers 0..{LAYERS}")
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths per batch
         pooled = np.zeros((len(texts), DIM), dtype=np.float32)
         states: list[np.ndarray] = [np.empty(0)] * len(texts)
@@ -67,11 +71,11 @@ class _MiniLMBase:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             tb = self._tokenizer([texts[i] for i in idx])
-            hidden = self._forward(tb)  # (B, L, D)
+            hidden, token_hidden = self._forward(tb, state_layer)  # (B, L, D) each
             pooled[idx] = mean_pool(hidden, tb.attention_mask)
             keep = ~tb.special
             for row, i in enumerate(idx):
-                states[i] = np.ascontiguousarray(hidden[row][keep[row]], dtype=np.float32)
+                states[i] = np.ascontiguousarray(token_hidden[row][keep[row]], dtype=np.float32)
                 offsets[i] = tb.offsets[row][keep[row]]
                 truncated[i] = tb.truncated[row]
         if any(truncated):
@@ -102,15 +106,18 @@ class TorchMiniLM(_MiniLMBase):
             raise ConfigError(f"MiniLM weights do not fit BertModel (missing {missing[:3]}, unexpected {unexpected[:3]})")
         self.model.eval()
 
-    def _forward(self, batch: TokenBatch) -> np.ndarray:
+    def _forward(self, batch: TokenBatch, state_layer: int | None) -> tuple[np.ndarray, np.ndarray]:
         torch = self._torch
+        inner = state_layer is not None and state_layer != LAYERS
         with torch.inference_mode():
             out = self.model(
                 input_ids=torch.from_numpy(batch.input_ids),
                 attention_mask=torch.from_numpy(batch.attention_mask),
                 token_type_ids=torch.from_numpy(batch.token_type_ids),
+                output_hidden_states=inner,
             )
-        return out.last_hidden_state.float().numpy()
+        last = out.last_hidden_state.float().numpy()
+        return last, (out.hidden_states[state_layer].float().numpy() if inner else last)
 
 
 class OnnxMiniLM(_MiniLMBase):
@@ -131,7 +138,10 @@ class OnnxMiniLM(_MiniLMBase):
             options.intra_op_num_threads = threads
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def _forward(self, batch: TokenBatch) -> np.ndarray:
+    def _forward(self, batch: TokenBatch, state_layer: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if state_layer is not None and state_layer != LAYERS:
+            raise ConfigError(f"the int8 ONNX model exposes only the last layer, and this verifier reads layer "
+                              f"{state_layer}; use runtime='torch', or a verifier trained on last-layer states")
         (hidden,) = self._session.run(
             ["last_hidden_state"],
             {
@@ -140,4 +150,5 @@ class OnnxMiniLM(_MiniLMBase):
                 "token_type_ids": batch.token_type_ids,
             },
         )
-        return hidden.astype(np.float32, copy=False)
+        hidden = hidden.astype(np.float32, copy=False)
+        return hidden, hidden

@@ -50,31 +50,16 @@ def threshold_for_far(p_match: np.ndarray, labels: np.ndarray, target_far: float
 def calibrate_on_pairs(checkpoint_dir: str | Path, rows: Sequence[tuple[str, str, int]], *, mode: str,
                        target_far: float) -> dict[str, Any]:
     """Score pairs with the checkpoint, refit the mode's temperature and thresholds, save in place."""
-    import torch
-
     from verirank.encoders import load_encoder
     from verirank.verifier import checkpoint
     from verirank.verifier.runtime import NearMissVerifier
+    from verirank.verifier.scorer import VerifierScorer
     from verirank.verifier.train import expected_calibration_error, fit_mode_calibration
 
     verifier = NearMissVerifier.load(checkpoint_dir)
-    encoder = load_encoder("torch")
-    queries = list(dict.fromkeys(r[0] for r in rows))
-    cands = list(dict.fromkeys(r[1] for r in rows))
-    q_enc, c_enc = encoder.encode(queries), encoder.encode(cands)
-    q_states = dict(zip(queries, (verifier.project_query(s) for s in q_enc.token_states)))
-    c_states = dict(zip(cands, verifier.project(c_enc.token_states)))
-    logits = []
-    mode_index = 1 if mode == "identity" else 0
-    with torch.inference_mode():
-        for query, cand, _ in rows:
-            q = torch.from_numpy(q_states[query])[None]
-            d = torch.from_numpy(c_states[cand])[None]
-            logit, _, _ = verifier.model.score_projected(
-                q, torch.ones(q.shape[:2], dtype=torch.bool), d, torch.ones(d.shape[:2], dtype=torch.bool),
-                torch.tensor([mode_index]))
-            logits.append(float(logit))
-    x, y = np.array(logits), np.array([r[2] for r in rows])
+    scorer = VerifierScorer(verifier, load_encoder("torch"), mode)
+    logits = scorer.score_details([r[0] for r in rows], [r[1] for r in rows]).logits
+    x, y = logits, np.array([r[2] for r in rows])
     fitted = fit_mode_calibration(x, y, target_far=target_far)
     p = 1 / (1 + np.exp(-(x / fitted.temperature + fitted.bias)))
     fitted.strict_accept = threshold_for_far(p, y, target_far)

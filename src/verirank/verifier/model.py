@@ -3,12 +3,14 @@
 Pipeline per (query, candidate) pair, after arXiv 2604.16351 ("F4"), with a trainable token head:
 
     frozen encoder token states  (Lq, 384), (Ld, 384)      <- same forward pass as stage 1
-      -> TokenHead (shared)      (Lq, dh), (Ld, dh)        <- candidate side stored at index time
+                                                              (layer ``state_layer``: v2 reads layer 4)
+      -> TokenHead (shared)      (Lq, t), (Ld, t)          <- candidate side stored at index time
+                                                              (v2: trainable copies of encoder layers 5-6)
       -> similarity map          (Lq, Ld) cosine + row-max + col-max + valid channels
       -> p x p patches           (Pq * Pd, C * p * p)      <- padded per batch, not to a fixed size
-      -> [CLS; mode] + patches + 2-D position embeddings
+      -> [CLS + mode + stage-1 cosine] + patches + 2-D position embeddings
       -> pre-norm Transformer    n_layers
-      -> heads                   match logit, near-miss category logits
+      -> heads                   match logit (+ a linear term in the stage-1 cosine), category logits
 
 Every hyper-parameter lives in :class:`VerifierConfig`; ``Verifier(config)`` reads nothing else.
 """
@@ -39,10 +41,16 @@ MODES = ("relevance", "identity")
 @dataclass(frozen=True)
 class VerifierConfig:
     encoder_dim: int = 384  # width of the frozen encoder's token states
-    head: str = "transformer"  # "transformer" (trainable) | "none" (ablation: raw frozen states)
-    head_dim: int = 128  # token head's inner width
-    head_heads: int = 4
-    head_layers: int = 1  # small transformer layers re-contextualising frozen states
+    encoder_layers: int = 6  # depth of the frozen encoder
+    # "transformer": a small head trained from scratch on last-layer states (v1);
+    # "encoder": trainable copies of the encoder's top ``head_layers`` layers, fed by the frozen
+    #            states below them (a pretrained start); "none": raw frozen states (ablation)
+    head: str = "transformer"
+    head_dim: int = 128  # "transformer" head's inner width
+    head_heads: int = 4  # attention heads of the head's layers (12 for "encoder", as MiniLM)
+    head_layers: int = 1
+    head_ffn: int = 1536  # "encoder" head's feed-forward width (MiniLM's)
+    use_cosine: bool = False  # feed the pair's stage-1 (pooled) cosine to the match head
     token_dim: int = 64  # width of stored token states (what the index keeps per token)
     max_query_tokens: int = 64
     max_doc_tokens: int = 96  # tokens of a candidate kept at index time (the rest is dropped)
@@ -54,6 +62,11 @@ class VerifierConfig:
     dropout: float = 0.1
     n_categories: int = len(CATEGORIES)
     n_modes: int = len(MODES)
+
+    @property
+    def state_layer(self) -> int | None:
+        """Encoder layer whose token states the head reads (None: the last layer)."""
+        return self.encoder_layers - self.head_layers if self.head == "encoder" else None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,15 +97,49 @@ class Block(nn.Module):
         return x + self.drop(self.mlp(self.norm2(x)))
 
 
+class EncoderLayer(nn.Module):
+    """A post-norm BERT layer (MiniLM's), so the head can start from the encoder's own weights."""
+
+    def __init__(self, dim: int, heads: int, ffn: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.attn_out = nn.Linear(dim, dim)
+        self.attn_norm = nn.LayerNorm(dim, eps=1e-12)
+        self.ffn_in = nn.Linear(dim, ffn)
+        self.ffn_out = nn.Linear(ffn, dim)
+        self.ffn_norm = nn.LayerNorm(dim, eps=1e-12)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        # x: (B, L, dim); pad: (B, L) True where padding
+        b, length, dim = x.shape
+        split = lambda t: t.view(b, length, self.heads, dim // self.heads).transpose(1, 2)  # noqa: E731  (B, nh, L, hs)
+        bias = torch.zeros(b, 1, 1, length, dtype=x.dtype, device=x.device).masked_fill(pad[:, None, None, :], -1e4)
+        p = self.dropout if self.training else 0.0
+        h = F.scaled_dot_product_attention(split(self.query(x)), split(self.key(x)), split(self.value(x)),
+                                           attn_mask=bias, dropout_p=p)
+        h = h.transpose(1, 2).reshape(b, length, dim)  # (B, L, dim)
+        x = self.attn_norm(x + F.dropout(self.attn_out(h), p, self.training))
+        return self.ffn_norm(x + F.dropout(self.ffn_out(F.gelu(self.ffn_in(x))), p, self.training))
+
+
 class TokenHead(nn.Module):
     """Shared query/candidate head: frozen states (B, L, 384) -> unit vectors (B, L, token_dim)."""
 
     def __init__(self, cfg: VerifierConfig) -> None:
         super().__init__()
+        self.kind = cfg.head
         self.trainable = cfg.head != "none"
         if not self.trainable:
             if cfg.token_dim != cfg.encoder_dim:
                 raise ValueError("head='none' stores raw encoder states: token_dim must equal encoder_dim")
+            return
+        if cfg.head == "encoder":
+            self.layers = nn.ModuleList(
+                EncoderLayer(cfg.encoder_dim, cfg.head_heads, cfg.head_ffn, cfg.dropout) for _ in range(cfg.head_layers)
+            )
+            self.out = nn.Linear(cfg.encoder_dim, cfg.token_dim)
             return
         self.inp = nn.Sequential(nn.LayerNorm(cfg.encoder_dim), nn.Linear(cfg.encoder_dim, cfg.head_dim))
         self.pos = nn.Embedding(max(cfg.max_query_tokens, cfg.max_doc_tokens), cfg.head_dim)
@@ -105,6 +152,11 @@ class TokenHead(nn.Module):
         # states: (B, L, E); mask: (B, L) True for real tokens
         if not self.trainable:
             return F.normalize(states, dim=-1) * mask[..., None]
+        if self.kind == "encoder":
+            x = states
+            for layer in self.layers:
+                x = layer(x, ~mask)
+            return F.normalize(self.out(x), dim=-1) * mask[..., None]
         positions = torch.arange(states.shape[1], device=states.device)
         x = self.inp(states) + self.pos(positions)[None]
         pad = ~mask
@@ -149,7 +201,30 @@ class Verifier(nn.Module):
         self.norm = nn.LayerNorm(cfg.d_model)
         self.match_head = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, 1))
         self.category_head = nn.Linear(cfg.d_model, cfg.n_categories)
+        if cfg.use_cosine:
+            self.cosine_embed = nn.Linear(3, cfg.d_model)  # (cos, cos^2, cos^3) -> the CLS token
+            self.cosine_skip = nn.Linear(1, 1)  # the logit can always fall back on stage 1
         nn.init.normal_(self.cls, std=0.02)
+
+    def init_head_from_encoder(self, encoder_state: dict[str, torch.Tensor]) -> None:
+        """Copy the encoder's top ``head_layers`` layers into an "encoder" head (the pretrained start).
+
+        ``encoder_state``: the BertModel state dict (``encoder.layer.{i}.attention.self.query.weight`` ...).
+        """
+        if self.cfg.head != "encoder":
+            raise ValueError(f"head={self.cfg.head!r} has no encoder layers to initialise")
+        names = {"query": "attention.self.query", "key": "attention.self.key", "value": "attention.self.value",
+                 "attn_out": "attention.output.dense", "attn_norm": "attention.output.LayerNorm",
+                 "ffn_in": "intermediate.dense", "ffn_out": "output.dense", "ffn_norm": "output.LayerNorm"}
+        first = self.cfg.encoder_layers - self.cfg.head_layers
+        state = {}
+        for i in range(self.cfg.head_layers):
+            for ours, theirs in names.items():
+                for kind in ("weight", "bias"):
+                    state[f"layers.{i}.{ours}.{kind}"] = encoder_state[f"encoder.layer.{first + i}.{theirs}.{kind}"]
+        missing, _ = self.head.load_state_dict(state, strict=False)
+        if any(not name.startswith("out.") for name in missing):
+            raise ValueError(f"encoder weights left head parameters unset: {missing}")
 
     def project(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Token head: what the index stores for a candidate, and what a query gets at search time."""
@@ -162,8 +237,10 @@ class Verifier(nn.Module):
         d: torch.Tensor,
         d_mask: torch.Tensor,
         mode: torch.Tensor,
+        cosine: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Score pairs of head outputs. q: (B, Lq, t), d: (B, Ld, t), mode: (B,) int.
+        """Score pairs of head outputs. q: (B, Lq, t), d: (B, Ld, t), mode: (B,) int,
+        cosine: (B,) stage-1 cosine of each pair (required when ``cfg.use_cosine``).
 
         Returns match logits (B,), category logits (B, n_categories), raw cosine map (B, Lq, Ld).
         """
@@ -181,12 +258,20 @@ class Verifier(nn.Module):
         cols = torch.arange(pd, device=maps.device).repeat(pq)
         x = self.patch_embed(patches) + self.row_pos(rows)[None] + self.col_pos(cols)[None]
         cls = self.cls.expand(batch, 1, -1) + self.mode_embed(mode)[:, None]
+        if cfg.use_cosine:
+            if cosine is None:
+                raise ValueError("this verifier reads the stage-1 cosine of each pair; pass cosine=(B,)")
+            c = cosine.to(x.dtype)[:, None]  # (B, 1)
+            cls = cls + self.cosine_embed(torch.cat([c, c**2, c**3], dim=1))[:, None]
         x = torch.cat([cls, x], dim=1)  # (B, 1 + Pq*Pd, d_model)
         pad = torch.cat([torch.zeros(batch, 1, dtype=torch.bool, device=pad.device), pad], dim=1)
         for block in self.blocks:
             x = block(x, pad)
         pooled = self.norm(x[:, 0])
-        return self.match_head(pooled).squeeze(-1), self.category_head(pooled), maps[:, 0, :lq, :ld]
+        logits = self.match_head(pooled).squeeze(-1)
+        if cfg.use_cosine:
+            logits = logits + self.cosine_skip(c).squeeze(-1)
+        return logits, self.category_head(pooled), maps[:, 0, :lq, :ld]
 
     def forward(
         self,
@@ -195,13 +280,14 @@ class Verifier(nn.Module):
         d_states: torch.Tensor,
         d_mask: torch.Tensor,
         mode: torch.Tensor,
+        cosine: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         categories: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Frozen states in, logits out; the loss too when labels are given (one path for both)."""
         q = self.project(q_states, q_mask)
         d = self.project(d_states, d_mask)
-        logits, cat_logits, _ = self.score_projected(q, q_mask, d, d_mask, mode)
+        logits, cat_logits, _ = self.score_projected(q, q_mask, d, d_mask, mode, cosine)
         loss = None
         if labels is not None:
             loss = F.binary_cross_entropy_with_logits(logits, labels.float())

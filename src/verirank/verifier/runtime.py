@@ -24,6 +24,7 @@ class Candidate:
     text: str
     states: np.ndarray  # (Ld, token_dim) head output, as stored in the index
     spans: np.ndarray  # (Ld, 2) character offsets into ``text``
+    stage1_score: float | None = None  # pooled cosine with the query (what stage 1 ranked by)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class NearMissVerifier:
     def max_tokens(self) -> int:
         return int(self.cfg.max_doc_tokens)
 
+    @property
+    def state_layer(self) -> int | None:
+        return self.cfg.state_layer
+
     def project(self, states: Sequence[np.ndarray], max_tokens: int | None = None, batch_size: int = 64) -> list[np.ndarray]:
         """Frozen encoder states (L, 384) -> head states (min(L, max_tokens), token_dim)."""
         torch = self._torch
@@ -87,21 +92,31 @@ class NearMissVerifier:
     # ---- verdicts ----------------------------------------------------------------------------
     def score(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """-> calibrated p_match (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""
+        logits, cats, maps = self.logits(query, candidates, mode)
+        p = self.calibration.for_mode(Mode(mode).value).p_match(self._torch.from_numpy(logits)).float().numpy()
+        return p, cats, maps
+
+    def logits(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """-> uncalibrated match logits (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""
         torch = self._torch
         if not candidates:
             return np.zeros(0), np.zeros((0, self.cfg.n_categories)), []
         mode_index = 1 if Mode(mode) is Mode.IDENTITY else 0
         q, q_mask = _pad([query.states] * len(candidates))
         d, d_mask = _pad([c.states for c in candidates])
+        cosine = None
+        if self.cfg.use_cosine:
+            if any(c.stage1_score is None for c in candidates):
+                raise ConfigError("this verifier reads each candidate's stage-1 cosine; set Candidate.stage1_score")
+            cosine = torch.tensor([float(c.stage1_score) for c in candidates], dtype=torch.float32)  # type: ignore[arg-type]
         with torch.inference_mode():
             logits, cat_logits, maps = self.model.score_projected(
                 torch.from_numpy(q), torch.from_numpy(q_mask), torch.from_numpy(d), torch.from_numpy(d_mask),
-                torch.full((len(candidates),), mode_index, dtype=torch.long),
+                torch.full((len(candidates),), mode_index, dtype=torch.long), cosine,
             )
-            p = self.calibration.for_mode(Mode(mode).value).p_match(logits.double()).float().numpy()
             cats = torch.softmax(cat_logits, dim=-1).numpy()
         lq = query.states.shape[0]
-        return p, cats, [maps[i, :lq, : c.states.shape[0]].numpy() for i, c in enumerate(candidates)]
+        return logits.double().numpy(), cats, [maps[i, :lq, : c.states.shape[0]].numpy() for i, c in enumerate(candidates)]
 
     def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
                level: Level | str = Level.FULL) -> list[Verdict]:

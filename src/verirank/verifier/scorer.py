@@ -17,15 +17,24 @@ from verirank.verifier.runtime import Candidate, NearMissVerifier, QueryStates
 class ScoredPairs:
     p_match: np.ndarray  # (N,)
     category_probs: np.ndarray  # (N, C), column 0 = match
+    logits: np.ndarray  # (N,) uncalibrated match logits
 
 
-def _encode_unique(encoder: Encoder, texts: Sequence[str], batch_size: int = 64) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+@dataclass(frozen=True)
+class _Encoded:
+    pooled: np.ndarray  # (D,)
+    states: np.ndarray  # (L, D)
+    offsets: np.ndarray  # (L, 2)
+
+
+def _encode_unique(encoder: Encoder, texts: Sequence[str], batch_size: int = 64,
+                   state_layer: int | None = None) -> dict[str, _Encoded]:
     unique = list(dict.fromkeys(texts))
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    out: dict[str, _Encoded] = {}
     for lo in range(0, len(unique), 256):
         part = unique[lo : lo + 256]
-        enc = encoder.encode(part, batch_size=batch_size)
-        out.update({t: (s, o) for t, s, o in zip(part, enc.token_states, enc.offsets)})
+        enc = encoder.encode(part, batch_size=batch_size, state_layer=state_layer)
+        out.update({t: _Encoded(v, s, o) for t, v, s, o in zip(part, enc.pooled, enc.token_states, enc.offsets)})
     return out
 
 
@@ -45,23 +54,26 @@ class VerifierScorer:
     def score_details(self, anchors: Sequence[str], texts: Sequence[str]) -> ScoredPairs:
         if len(anchors) != len(texts):
             raise InputError(f"{len(anchors)} anchors but {len(texts)} texts; give one anchor per text")
-        encoded = _encode_unique(self.encoder, [*anchors, *texts])
-        q_cache = {a: self.verifier.project_query(encoded[a][0]) for a in dict.fromkeys(anchors)}
+        encoded = _encode_unique(self.encoder, [*anchors, *texts], state_layer=self.verifier.state_layer)
+        q_cache = {a: self.verifier.project_query(encoded[a].states) for a in dict.fromkeys(anchors)}
         doc_texts = list(dict.fromkeys(texts))
-        d_cache = dict(zip(doc_texts, self.verifier.project([encoded[t][0] for t in doc_texts])))
-        p = np.zeros(len(anchors))
+        d_cache = dict(zip(doc_texts, self.verifier.project([encoded[t].states for t in doc_texts])))
+        p, logits = np.zeros(len(anchors)), np.zeros(len(anchors))
         cats = np.zeros((len(anchors), self.verifier.cfg.n_categories))
         by_anchor: dict[str, list[int]] = {}
         for i, a in enumerate(anchors):
             by_anchor.setdefault(a, []).append(i)
+        cal = self.verifier.calibration.for_mode(self.mode.value)
         for a, rows in by_anchor.items():
-            q = QueryStates(a, q_cache[a], encoded[a][1])
-            cands = [Candidate(texts[i], d_cache[texts[i]], encoded[texts[i]][1]) for i in rows]
+            q = QueryStates(a, q_cache[a], encoded[a].offsets)
+            cands = [Candidate(texts[i], d_cache[texts[i]], encoded[texts[i]].offsets,
+                               float(encoded[texts[i]].pooled @ encoded[a].pooled)) for i in rows]
             for lo in range(0, len(cands), 64):
-                pm, cp, _ = self.verifier.score(q, cands[lo : lo + 64], self.mode)
-                p[rows[lo : lo + 64]] = pm
+                lg, cp, _ = self.verifier.logits(q, cands[lo : lo + 64], self.mode)
+                logits[rows[lo : lo + 64]] = lg
                 cats[rows[lo : lo + 64]] = cp
-        return ScoredPairs(p, cats)
+        p = 1 / (1 + np.exp(-(logits / cal.temperature + cal.bias)))
+        return ScoredPairs(p, cats, logits)
 
 
 class TokenBaselineScorer:
@@ -76,4 +88,4 @@ class TokenBaselineScorer:
 
     def score(self, anchors: Sequence[str], texts: Sequence[str]) -> np.ndarray:
         encoded = _encode_unique(self.encoder, [*anchors, *texts])
-        return np.array([self.fn(encoded[a][0], encoded[t][0]) for a, t in zip(anchors, texts)])
+        return np.array([self.fn(encoded[a].states, encoded[t].states) for a, t in zip(anchors, texts)])

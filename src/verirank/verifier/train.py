@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from verirank.verifier import data as vdata
+from verirank.verifier import trainset
 from verirank.verifier.model import Calibration, ModeCalibration, Verifier, VerifierConfig
 from verirank.verifier.states import StateCache
 
@@ -36,8 +37,13 @@ class TrainConfig:
     data_root: str = "../shared/data"
     relevance_corpora: tuple[str, ...] = ("npl", "cacm", "lisa")
     heldout_corpora: tuple[str, ...] = ("cranfield", "cisi", "med")  # never read by training
-    heldout_pair_sets: tuple[str, ...] = ("hans", "mrpc")  # never read by training
-    max_cannot_premises: int = 9000
+    heldout_pair_sets: tuple[str, ...] = ("mrpc",)  # never read by training
+    # identity training sources (their train splits; dev splits calibrate; test splits held out)
+    identity_sources: tuple[str, ...] = ("paws", "snli", "cad_nli", "breaking_nli", "vsr", "hans", "cannot")
+    # share of identity groups per batch drawn from each source ("generated": the generator's groups)
+    source_weights: dict[str, float] = field(default_factory=lambda: {
+        "paws": 0.16, "snli": 0.14, "cad_nli": 0.16, "breaking_nli": 0.12, "vsr": 0.12, "hans": 0.07,
+        "cannot": 0.08, "generated": 0.15})
     max_generator_anchors: int = 20000
     max_relevance_queries_per_corpus: int = 2500
     max_docs_per_corpus: int = 5000  # documents sampled per training corpus (queries + neighbours)
@@ -48,9 +54,13 @@ class TrainConfig:
     candidates_per_group: int = 4
     in_batch_negatives: int = 2
     lr: float = 1e-3
+    head_lr: float | None = None  # learning rate of the token head (None: ``lr``); low for a pretrained start
     weight_decay: float = 0.01
     warmup_steps: int = 150
     infonce_weight: float = 1.0
+    pairwise_weight: float = 1.0  # logistic loss on (positive, negative) logit pairs of a group
+    init_head_from_encoder: bool = True  # "encoder" heads start as copies of the encoder's top layers
+    max_abstain: float = 0.1  # abstain band on calibration pairs (identity) at the shipped thresholds
     dev_fraction: float = 0.06
     checkpoint_every: int = 200
     eval_every: int = 500
@@ -71,47 +81,9 @@ class TrainConfig:
 # ---- data ----------------------------------------------------------------------------------------
 def build_examples(cfg: TrainConfig, encoder: Any, report: Callable[[str], None] = log.info) -> list[vdata.Example]:
     """All training groups (identity + relevance), deterministic for ``cfg.seed``."""
-    overlap = set(cfg.relevance_corpora) & set(cfg.heldout_corpora)
-    if overlap:
-        raise ValueError(f"corpora {sorted(overlap)} are both trained on and held out; pick one")
-    rng = random.Random(cfg.seed)
-    root = Path(cfg.data_root)
-    perturb = vdata.generator_perturb(cfg.seed)
-    from verirank.nearmiss.generate import generate
-
-    cannot_rows = vdata.read_jsonl_gz(root / "cannot" / "cannot_pairs.jsonl.gz")
-    cannot = vdata.cannot_examples(cannot_rows)
-    rng.shuffle(cannot)
-    cannot = cannot[: cfg.max_cannot_premises]
-    report(f"cannot: {len(cannot)} identity groups")
-
-    anchors: list[str] = [r["premise"].strip() for r in cannot_rows]
-    relevance: list[vdata.Example] = []
-    for name in cfg.relevance_corpora:
-        docs = vdata.read_jsonl_gz(root / name / "corpus.jsonl.gz")
-        docs = [d for d in docs if len(vdata.doc_text(d).split()) >= 5]
-        rng.shuffle(docs)
-        docs = docs[: cfg.max_docs_per_corpus]
-        if name == "lisa":  # upper-case source text: the parser and the encoder both prefer normal case
-            docs = [{**d, "title": (d.get("title") or "").lower(), "text": (d.get("text") or "").lower()} for d in docs]
-        queries = vdata.ict_queries(docs, rng)
-        rng.shuffle(queries)
-        queries = queries[: cfg.max_relevance_queries_per_corpus]
-        texts = vdata.doc_texts(docs)
-        doc_vecs = encoder.encode(texts, batch_size=64).pooled
-        query_vecs = encoder.encode([q.query for q in queries], batch_size=64).pooled
-        neighbours = np.argsort(-(query_vecs @ doc_vecs.T), axis=1)[:, :24]
-        relevance += vdata.relevance_examples(queries, docs, neighbours, perturb, rng, source=name)
-        anchors += [q.sentence for q in queries if q.sentence]
-        report(f"{name}: {len(queries)} ICT queries -> {len(relevance)} relevance groups so far")
-
-    anchors = [a for a in dict.fromkeys(anchors) if 4 <= len(a.split()) <= 40]
-    rng.shuffle(anchors)
-    anchors = anchors[: cfg.max_generator_anchors]
-    generated = vdata.generated_identity_examples(generate(anchors, seed=cfg.seed, positives=True))
-    report(f"generator: {len(generated)} identity groups from {len(anchors)} anchors")
-    examples = [ex for ex in cannot + generated + relevance if len(ex.candidates) >= 1]
-    rng.shuffle(examples)
+    examples = trainset.build_identity(cfg, report) + trainset.build_relevance(cfg, encoder, report)
+    examples = [ex for ex in examples if len(ex.candidates) >= 1]
+    random.Random(cfg.seed).shuffle(examples)
     return examples
 
 
@@ -162,6 +134,7 @@ class Batch:
     labels: torch.Tensor  # (P,)
     categories: torch.Tensor  # (P,)
     group: torch.Tensor  # (P,) group id (= query index)
+    cosine: torch.Tensor  # (P,) stage-1 cosine of each pair
 
 
 def make_batch(
@@ -203,22 +176,33 @@ def make_batch(
             add_pair(qi, text, ex.mode, 0, -1)
     q_states, q_mask = pad_states([cache.get(ex.query) for ex in groups], vcfg.max_query_tokens)
     c_states, c_mask = pad_states([cache.get(t) for t in cand_texts], vcfg.max_doc_tokens)
+    q_pooled = np.stack([cache.pooled(ex.query) for ex in groups])
+    c_pooled = np.stack([cache.pooled(t) for t in cand_texts])
+    cosine = torch.from_numpy((q_pooled[pq] * c_pooled[pc]).sum(-1).astype(np.float32))
     as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
     return Batch(q_states, q_mask, c_states, c_mask, as_long(pq), as_long(pc), as_long(modes),
-                 as_long(labels), as_long(cats), as_long(pq))
+                 as_long(labels), as_long(cats), as_long(pq), cosine)
 
 
 def batch_logits(model: Verifier, b: Batch) -> tuple[torch.Tensor, torch.Tensor]:
     q = model.project(b.q_states, b.q_mask)
     c = model.project(b.c_states, b.c_mask)
     logits, cat_logits, _ = model.score_projected(
-        q[b.pair_query], b.q_mask[b.pair_query], c[b.pair_cand], b.c_mask[b.pair_cand], b.mode
+        q[b.pair_query], b.q_mask[b.pair_query], c[b.pair_cand], b.c_mask[b.pair_cand], b.mode, b.cosine
     )
     return logits, cat_logits
 
 
-def loss_fn(logits: torch.Tensor, cat_logits: torch.Tensor, b: Batch, infonce_weight: float) -> torch.Tensor:
+def loss_fn(logits: torch.Tensor, cat_logits: torch.Tensor, b: Batch, infonce_weight: float,
+            pairwise_weight: float = 0.0) -> torch.Tensor:
     loss = F.binary_cross_entropy_with_logits(logits, b.labels.float())
+    if pairwise_weight:
+        # every (positive, negative) pair of one group: log(1 + exp(l_neg - l_pos))
+        same = b.group[:, None] == b.group[None, :]
+        pairs = same & (b.labels[:, None] == 1) & (b.labels[None, :] == 0)
+        if pairs.any():
+            gap = logits[:, None] - logits[None, :]  # (P, P): row positive minus column negative
+            loss = loss + pairwise_weight * F.softplus(-gap[pairs]).mean()
     known = b.categories >= 0
     if known.any():
         loss = loss + 0.5 * F.cross_entropy(cat_logits[known], b.categories[known])
@@ -275,7 +259,7 @@ def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             by_group.setdefault(r["group"], []).append(r)
         wins = [
             float(p["logit"] > n["logit"])
-            for g in by_group.values() for p in g if p["label"] == 1 for n in g if n["label"] == 0 and n["category"] > 0
+            for g in by_group.values() for p in g if p["label"] == 1 for n in g if n["label"] == 0
         ]
         cats = [r["pred_category"] == r["category"] for r in mode_rows if r["label"] == 0 and r["category"] > 0]
         out[mode_name] = {
@@ -295,8 +279,13 @@ def _auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def fit_mode_calibration(logits: np.ndarray, labels: np.ndarray, target_far: float = 0.01) -> ModeCalibration:
-    """Temperature + bias by NLL (LBFGS), then operating points on the calibrated scale."""
+def fit_mode_calibration(logits: np.ndarray, labels: np.ndarray, target_far: float = 0.01,
+                         max_abstain: float | None = None) -> ModeCalibration:
+    """Temperature + bias by NLL (LBFGS), then operating points on the calibrated scale.
+
+    ``max_abstain``: accept at 0.5 + m and reject below 0.5 - m, with the widest m <= 0.25 that leaves
+    at most this share of the pairs in between; None keeps 97% of true matches out of reject.
+    """
     x = torch.tensor(logits, dtype=torch.float64)
     y = torch.tensor(labels, dtype=torch.float64)
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -313,8 +302,12 @@ def fit_mode_calibration(logits: np.ndarray, labels: np.ndarray, target_far: flo
     temperature, b = float(log_t.detach().exp()), float(bias.detach())
     p = 1 / (1 + np.exp(-(logits / temperature + b)))
     pos, neg = p[labels == 1], p[labels == 0]
-    reject = float(min(0.5, np.quantile(pos, 0.03))) if len(pos) else 0.5  # keep 97% of true matches
     strict = float(np.quantile(neg, 1 - target_far)) if len(neg) else 0.9
+    if max_abstain is not None:
+        band = max((m for m in np.linspace(0, 0.25, 26) if np.mean(np.abs(p - 0.5) < m) <= max_abstain), default=0.0)
+        return ModeCalibration(temperature=temperature, bias=b, accept=0.5 + band, reject=0.5 - band,
+                               strict_accept=max(strict, 0.5 + band))
+    reject = float(min(0.5, np.quantile(pos, 0.03))) if len(pos) else 0.5  # keep 97% of true matches
     return ModeCalibration(temperature=temperature, bias=b, accept=0.5, reject=reject, strict_accept=max(strict, 0.5))
 
 
@@ -328,7 +321,8 @@ def expected_calibration_error(p: np.ndarray, labels: np.ndarray, bins: int = 15
     return float(ece)
 
 
-def calibrate(rows: Sequence[dict[str, Any]]) -> Calibration:
+def calibrate(rows: Sequence[dict[str, Any]], max_abstain: float | None = None) -> Calibration:
+    """Per mode; ``max_abstain`` sets identity mode's abstain band (see ``fit_mode_calibration``)."""
     cal = Calibration()
     for mode_name, mode in vdata.MODE_INDEX.items():
         sel = [r for r in rows if r["mode"] == mode]
@@ -336,10 +330,11 @@ def calibrate(rows: Sequence[dict[str, Any]]) -> Calibration:
             continue
         logits = np.array([r["logit"] for r in sel])
         labels = np.array([r["label"] for r in sel])
-        mc = fit_mode_calibration(logits, labels)
+        mc = fit_mode_calibration(logits, labels, max_abstain=max_abstain if mode_name == "identity" else None)
         setattr(cal, mode_name, mc)
         p = 1 / (1 + np.exp(-(logits / mc.temperature + mc.bias)))
         cal.metrics[f"{mode_name}_dev_ece"] = expected_calibration_error(p, labels)
+        cal.metrics[f"{mode_name}_dev_abstain"] = float(np.mean((p >= mc.reject) & (p < mc.accept)))
     return cal
 
 
@@ -364,27 +359,52 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         examples = build_examples(cfg, encoder, report)
         save_examples(examples, examples_path)
         report(f"built {len(examples)} groups in {time.perf_counter() - t0:.0f}s")
+    calibration_ex = trainset.build_calibration(cfg)
     if (cache_dir / "texts.json").exists():
         cache = StateCache.load(cache_dir)
     else:
         encoder = encoder or load_encoder("torch")
-        cache = StateCache(max(vcfg.max_query_tokens, vcfg.max_doc_tokens))
-        texts = [t for ex in examples for t in (ex.query, *ex.candidates)]
+        cache = StateCache(max(vcfg.max_query_tokens, vcfg.max_doc_tokens), vcfg.state_layer)
+        texts = [t for ex in [*examples, *calibration_ex] for t in (ex.query, *ex.candidates)]
         t0 = time.perf_counter()
-        cache.fill(texts, lambda part: encoder.encode(part, batch_size=64).token_states,
+
+        def encode(part: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
+            enc = encoder.encode(part, batch_size=64, state_layer=vcfg.state_layer)
+            return enc.token_states, enc.pooled
+
+        cache.fill(texts, encode,
                    on_progress=lambda done, total: report(f"encoded {done}/{total}") if done % 5120 < 256 else None)
         cache.save(cache_dir)
         report(f"encoded {len(cache)} unique texts in {time.perf_counter() - t0:.0f}s")
-    train_ex, dev_ex = split_dev(examples, cfg.dev_fraction, cfg.seed)
-    by_mode = {m: [ex for ex in train_ex if ex.mode == m] for m in vdata.MODE_INDEX.values()}
-    report(f"train groups {len(train_ex)} ({ {k: len(v) for k, v in by_mode.items()} }), dev groups {len(dev_ex)}")
+    if cache.state_layer != vcfg.state_layer:
+        raise ValueError(f"{cache_dir} holds layer {cache.state_layer} states, the head reads {vcfg.state_layer}; "
+                         "delete the cache or train into a new directory")
+    relevance = vdata.MODE_INDEX["relevance"]
+    relevance_train, relevance_dev = split_dev([ex for ex in examples if ex.mode == relevance],
+                                               cfg.dev_fraction, cfg.seed)
+    identity_pools: dict[str, list[vdata.Example]] = {}
+    for ex in examples:
+        if ex.mode != relevance:
+            identity_pools.setdefault(ex.source, []).append(ex)
+    dev_ex = calibration_ex + relevance_dev
+    report(f"identity groups { {k: len(v) for k, v in identity_pools.items()} }, relevance groups "
+           f"{len(relevance_train)}, dev groups {len(dev_ex)} (identity: dev splits of the human sets)")
 
     torch.manual_seed(cfg.seed)
     model = Verifier(vcfg)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "pos" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "pos" in n]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    if vcfg.head == "encoder" and cfg.init_head_from_encoder:
+        from safetensors.torch import load_file
+
+        from verirank.encoders.minilm import model_dir
+
+        model.init_head_from_encoder(load_file(str(model_dir() / "model.safetensors")))
+    groups = []
+    for in_head in (True, False):
+        named = [(n, p) for n, p in model.named_parameters() if n.startswith("head.") == in_head]
+        lr = (cfg.head_lr or cfg.lr) if in_head else cfg.lr
+        groups += [{"params": [p for n, p in named if p.dim() >= 2 and "pos" not in n], "weight_decay": cfg.weight_decay, "lr": lr},
+                   {"params": [p for n, p in named if p.dim() < 2 or "pos" in n], "weight_decay": 0.0, "lr": lr}]
+    opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr)
     schedule = lambda step: min(1.0, (step + 1) / cfg.warmup_steps) * 0.5 * (1 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))  # noqa: E731
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     step, history = 0, []
@@ -403,12 +423,13 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
     while step < cfg.steps:
         model.train()
         # one mode per batch: identity pairs are short, so their maps stay small
-        relevance_step = rng.random() < cfg.relevance_fraction and by_mode[vdata.MODE_INDEX["relevance"]]
-        pool = by_mode[vdata.MODE_INDEX["relevance" if relevance_step else "identity"]]
-        groups = rng.sample(pool, min(len(pool), cfg.relevance_groups_per_batch if relevance_step else cfg.groups_per_batch))
+        if rng.random() < cfg.relevance_fraction and relevance_train:
+            groups = rng.sample(relevance_train, min(len(relevance_train), cfg.relevance_groups_per_batch))
+        else:
+            groups = trainset.sample_groups(identity_pools, cfg.source_weights, cfg.groups_per_batch, rng)
         b = make_batch(groups, cache, vcfg, rng, cfg.candidates_per_group, cfg.in_batch_negatives)
         logits, cat_logits = batch_logits(model, b)
-        loss = loss_fn(logits, cat_logits, b, cfg.infonce_weight)
+        loss = loss_fn(logits, cat_logits, b, cfg.infonce_weight, cfg.pairwise_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -421,7 +442,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
                    f"{(time.perf_counter() - t0) / len(running):.2f}s/step")
             running, t0 = [], time.perf_counter()
         if step % cfg.eval_every == 0 or step == cfg.steps:
-            summary = summarize(predict(model, dev_ex[:1500], cache, vcfg))
+            summary = summarize(predict(model, dev_ex[::3], cache, vcfg))
             history.append({"step": step, **summary})
             report(f"dev @ {step}: {json.dumps(summary)}")
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
@@ -432,22 +453,39 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
 
     model.eval()
     dev_rows = predict(model, dev_ex, cache, vcfg)
-    calibration = calibrate(dev_rows)
+    calibration = calibrate(dev_rows, cfg.max_abstain)
     calibration.metrics["dev"] = summarize(dev_rows)
+    identity_groups = sum(len(v) for v in identity_pools.values())
     info = {
-        "training": {"train_config": cfg.to_json(), "history": history, "train_groups": len(train_ex),
-                     "dev_groups": len(dev_ex)},
-        "data": {"trained_on": ["cannot", "near-miss generator over cannot premises and corpus sentences",
+        "training": {"train_config": cfg.to_json(), "history": history,
+                     "train_groups": identity_groups + len(relevance_train), "dev_groups": len(dev_ex)},
+        "data": {"trained_on": [*[f"{s} (train split)" for s in cfg.identity_sources],
+                                "near-misses and paraphrases generated from those sets' sentences",
                                 *[f"{c} corpus (inverse-cloze)" for c in cfg.relevance_corpora]],
-                 "held_out": [*cfg.heldout_corpora, *cfg.heldout_pair_sets, "handwritten near-miss set"]},
-        "licences": ["cannot: CC BY-SA 4.0 (dmlls/cannot-dataset)",
-                     "npl / cacm / lisa corpora: classic IR collections, no licence stated (research use)"],
+                 "calibrated_on": [f"{s} (dev split)" for s in cfg.identity_sources],
+                 "held_out": [*[f"{s} (test split)" for s in cfg.identity_sources], *cfg.heldout_corpora,
+                              *cfg.heldout_pair_sets, "handwritten near-miss set"]},
+        "licences": [LICENCES[s] for s in (*cfg.identity_sources, *cfg.relevance_corpora) if s in LICENCES],
         "limits": ["English only", f"candidates beyond {vcfg.max_doc_tokens} tokens are verified on their first "
-                   f"{vcfg.max_doc_tokens} tokens", "trained on generated near-misses; see metrics for held-out sets"],
+                   f"{vcfg.max_doc_tokens} tokens", "see metrics for held-out sets"],
     }
     final = checkpoint.save(model, calibration, out / "checkpoint", info)
     report(f"saved {final}")
     return final
+
+
+LICENCES = {
+    "paws": "paws (PAWS-Wiki, dev split): Google, 'may be freely used for any purpose'",
+    "snli": "snli (dev split): CC BY-SA 4.0",
+    "cad_nli": "cad_nli (counterfactually-augmented SNLI, train part): repo Apache-2.0, SNLI text CC BY-SA 4.0",
+    "breaking_nli": "breaking_nli: CC BY-SA 4.0",
+    "vsr": "vsr (Visual Spatial Reasoning captions): Apache-2.0",
+    "hans": "hans (regenerated with the official templates): MIT",
+    "cannot": "cannot: CC BY-SA 4.0 (dmlls/cannot-dataset)",
+    "npl": "npl corpus: classic IR collection, no licence stated (research use)",
+    "cacm": "cacm corpus: classic IR collection, no licence stated (research use)",
+    "lisa": "lisa corpus: classic IR collection, no licence stated (research use)",
+}
 
 
 def ablation(cfg: TrainConfig, **changes: Any) -> TrainConfig:

@@ -1,0 +1,150 @@
+"""The verifier's training and calibration groups, built from the shipped data.
+
+Identity mode (v2): human-written pairs first (PAWS, SNLI, counterfactual SNLI, Breaking NLI, VSR,
+HANS, CANNOT; their ``train`` splits), plus near-misses and paraphrases the generator makes from
+those sets' own short sentences (a minority of every batch, see ``TrainConfig.source_weights``).
+Relevance mode: inverse-cloze groups from training corpora (``verifier.data``).
+
+Calibration uses the ``dev`` splits of the same human sets; ``test`` splits are never read here,
+and any training pair whose text also appears in a held-out split is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from verirank.datasets import load_handwritten, load_pairs
+from verirank.datasets.human import HUMAN_SETS, load_human_pairs
+from verirank.types import Category, NearMissPair
+from verirank.verifier import data as vdata
+
+log = logging.getLogger(__name__)
+
+GENERATED = "generated"
+PAIR_SOURCES = ("cannot", "hans")  # sets read through ``datasets.load_pairs`` (hash splits)
+
+
+def load_source(name: str, split: str, root: str) -> list[NearMissPair]:
+    if name in HUMAN_SETS:
+        return load_human_pairs(name, split, root=root)
+    return load_pairs(name, split, root=root)
+
+
+def heldout_texts(sources: Iterable[str], root: str) -> set[str]:
+    """Every text of a held-out split (``test``) and of the hand-written triples."""
+    texts: set[str] = set()
+    for name in sources:
+        for p in load_source(name, "test", root):
+            texts.update((p.anchor, p.text))
+    for p in load_handwritten():
+        texts.update((p.anchor, p.text))
+    return texts
+
+
+def identity_examples(pairs: Iterable[NearMissPair], source: str) -> list[vdata.Example]:
+    """Group pairs by anchor. A near-miss whose category is ``match`` (no structural category)
+    gets category -1 (unknown); positives get ``match``."""
+    groups: dict[str, vdata.Example] = {}
+    for p in pairs:
+        ex = groups.setdefault(p.anchor, vdata.Example(vdata.MODE_INDEX["identity"], p.anchor, source=source))
+        if p.text in ex.candidates:
+            continue
+        if p.label == 1:
+            category = vdata.CATEGORY_INDEX["match"]
+        else:
+            category = vdata.UNKNOWN if p.category is Category.MATCH else vdata.CATEGORY_INDEX[p.category.value]
+        ex.add(p.text, p.label, category)
+    return [ex for ex in groups.values() if ex.candidates]
+
+
+def merge_generated(human: list[vdata.Example], generated: list[vdata.Example]) -> list[vdata.Example]:
+    """Generated near-misses of a human anchor join its group (next to the human paraphrases);
+    the rest stay groups of their own, with source ``generated``."""
+    by_query = {ex.query: ex for ex in human}
+    rest = []
+    for ex in generated:
+        target = by_query.get(ex.query)
+        if target is None:
+            rest.append(ex)
+            continue
+        for text, label, category in zip(ex.candidates, ex.labels, ex.categories):
+            if text not in target.candidates and text != ex.query:
+                target.add(text, label, category)
+    return human + rest
+
+
+def generator_anchors(pairs_by_source: dict[str, list[NearMissPair]], limit: int, rng: random.Random) -> list[str]:
+    """Short concrete sentences from the human sets (anchors and their positives) for the generator."""
+    texts = [t for pairs in pairs_by_source.values() for p in pairs for t in (p.anchor, p.text) if p.label == 1]
+    texts = [t for t in dict.fromkeys(texts) if 4 <= len(t.split()) <= 30]
+    rng.shuffle(texts)
+    return texts[:limit]
+
+
+def build_identity(cfg: Any, report: Callable[[str], None] = log.info) -> list[vdata.Example]:
+    """Identity groups from the ``train`` splits of ``cfg.identity_sources`` plus generated ones."""
+    from verirank.nearmiss.generate import generate
+
+    rng = random.Random(cfg.seed)
+    held = heldout_texts(cfg.identity_sources, cfg.data_root)
+    pairs_by_source = {}
+    for name in cfg.identity_sources:
+        pairs = [p for p in load_source(name, "train", cfg.data_root) if p.anchor not in held and p.text not in held]
+        pairs_by_source[name] = pairs
+        report(f"{name}: {len(pairs)} training pairs")
+    human = [ex for name, pairs in pairs_by_source.items() for ex in identity_examples(pairs, name)]
+    anchors = [a for a in generator_anchors(pairs_by_source, cfg.max_generator_anchors, rng) if a not in held]
+    made = [p for p in generate(anchors, seed=cfg.seed, positives=True) if p.text not in held]
+    generated = identity_examples(made, GENERATED)
+    for ex in generated:  # the anchor restated verbatim: a cheap positive where the generator gave none
+        if 1 not in ex.labels:
+            ex.add(ex.query, 1, vdata.CATEGORY_INDEX["match"])
+    report(f"generator: {len(made)} pairs from {len(anchors)} anchors")
+    return merge_generated(human, generated)
+
+
+def build_calibration(cfg: Any) -> list[vdata.Example]:
+    """Identity groups from the ``dev`` splits: calibration and dev metrics, never trained on."""
+    return [ex for name in cfg.identity_sources
+            for ex in identity_examples(load_source(name, "dev", cfg.data_root), name)]
+
+
+def build_relevance(cfg: Any, encoder: Any, report: Callable[[str], None] = log.info) -> list[vdata.Example]:
+    """Inverse-cloze relevance groups from ``cfg.relevance_corpora`` with stage-1 hard negatives."""
+    from pathlib import Path
+
+    overlap = set(cfg.relevance_corpora) & set(cfg.heldout_corpora)
+    if overlap:
+        raise ValueError(f"corpora {sorted(overlap)} are both trained on and held out; pick one")
+    rng = random.Random(cfg.seed)
+    perturb = vdata.generator_perturb(cfg.seed)
+    relevance: list[vdata.Example] = []
+    for name in cfg.relevance_corpora:
+        docs = vdata.read_jsonl_gz(Path(cfg.data_root) / name / "corpus.jsonl.gz")
+        docs = [d for d in docs if len(vdata.doc_text(d).split()) >= 5]
+        rng.shuffle(docs)
+        docs = docs[: cfg.max_docs_per_corpus]
+        if name == "lisa":  # upper-case source text: the parser and the encoder both prefer normal case
+            docs = [{**d, "title": (d.get("title") or "").lower(), "text": (d.get("text") or "").lower()} for d in docs]
+        queries = vdata.ict_queries(docs, rng)
+        rng.shuffle(queries)
+        queries = queries[: cfg.max_relevance_queries_per_corpus]
+        doc_vecs = encoder.encode(vdata.doc_texts(docs), batch_size=64).pooled
+        query_vecs = encoder.encode([q.query for q in queries], batch_size=64).pooled
+        neighbours = np.argsort(-(query_vecs @ doc_vecs.T), axis=1)[:, :24]
+        relevance += vdata.relevance_examples(queries, docs, neighbours, perturb, rng, source=name)
+        report(f"{name}: {len(queries)} ICT queries -> {len(relevance)} relevance groups so far")
+    return relevance
+
+
+def sample_groups(pools: dict[str, Sequence[vdata.Example]], weights: dict[str, float], n: int,
+                  rng: random.Random) -> list[vdata.Example]:
+    """``n`` groups drawn source by source in proportion to ``weights`` (balanced batches)."""
+    names = [s for s in pools if pools[s] and weights.get(s, 0) > 0]
+    chosen = rng.choices(names, weights=[weights[s] for s in names], k=n)
+    return [rng.choice(pools[s]) for s in chosen]
