@@ -27,40 +27,30 @@ test-fast: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info
 
+# The previous (v1) checkpoint, from git, for side-by-side figures.
+V1_COMMIT := 99ae0e0
+runs/verifier_v1/verifier.json:
+	mkdir -p runs/verifier_v1
+	git archive $(V1_COMMIT) src/verirank/checkpoints/verifier | tar -x --strip-components=4 -C runs/verifier_v1
+
 # Every figure in README.md and reports/ (needs ../shared/data; slow: run it in the background).
-reports: $(STAMP)
-	$(BIN)/python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval
-	$(BIN)/python benchmarks/eval_verifier.py --checkpoint runs/ablation_frozen/checkpoint --seed 0 --skip-ndcg \
-		--out reports/verifier_eval_ablation_frozen_head
+reports: $(STAMP) runs/verifier_v1/verifier.json
+	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --seed 0 --out reports/verifier_eval
 	$(BIN)/python benchmarks/verify_latency.py --seed 0 --out reports/bench/verify_latency.json
 	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
 	$(BIN)/verirank profile --corpus ../shared/data/cranfield/corpus.jsonl.gz \
 		--queries ../shared/data/cranfield/queries.jsonl --qrels ../shared/data/cranfield/qrels/test.tsv \
 		--generated-anchors 5000 --seed 0 --out reports/profile_cranfield_minilm
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round3
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round4 \
-		--earlier reports/nearmiss_audit/round3
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round5 \
-		--earlier reports/nearmiss_audit/round1 reports/nearmiss_audit/round2 reports/nearmiss_audit/round3 \
-		reports/nearmiss_audit/round4
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round6 \
-		--earlier $(foreach r,1 2 3 4 5,reports/nearmiss_audit/round$(r))
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round7 \
-		--earlier $(foreach r,1 2 3 4 5 6,reports/nearmiss_audit/round$(r))
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round8 \
-		--earlier $(foreach r,1 2 3 4 5 6 7,reports/nearmiss_audit/round$(r))
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round9 \
-		--earlier $(foreach r,1 2 3 4 5 6 7 8,reports/nearmiss_audit/round$(r))
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round10 \
-		--earlier $(foreach r,1 2 3 4 5 6 7 8 9,reports/nearmiss_audit/round$(r))
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round11 \
-		--earlier $(foreach r,1 2 3 4 5 6 7 8 9 10,reports/nearmiss_audit/round$(r))
-	$(BIN)/python benchmarks/audit_nearmiss.py summarize --out reports/nearmiss_audit/round12 \
-		--earlier $(foreach r,1 2 3 4 5 6 7 8 9 10 11,reports/nearmiss_audit/round$(r))
+	# rounds 3+ are summarized against the verdicts of earlier rounds (round 4 against round 3 only)
+	earlier=""; for n in $$(ls -d reports/nearmiss_audit/round* | sed 's/.*round//' | sort -n); do \
+		e=$$earlier; [ $$n -eq 4 ] && e=reports/nearmiss_audit/round3; \
+		if [ $$n -ge 3 ]; then $(BIN)/python benchmarks/audit_nearmiss.py summarize \
+			--out reports/nearmiss_audit/round$$n $${e:+--earlier $$e} || exit 1; fi; \
+		earlier="$$earlier reports/nearmiss_audit/round$$n"; done
 
-# The shipped verifier checkpoint (about 25 min on 2 cores), then its held-out card.
-verifier: $(STAMP)
+# The shipped verifier checkpoint (about 60 min on 2 cores; resumable), then its held-out card.
+verifier: $(STAMP) runs/verifier_v1/verifier.json
 	$(BIN)/verirank train --config configs/verifier.json --out runs/verifier
 	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier/checkpoint src/verirank/checkpoints/verifier
 	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
-	$(BIN)/python benchmarks/eval_verifier.py --seed 0 --out reports/verifier_eval --update-card
+	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --seed 0 --out reports/verifier_eval --update-card

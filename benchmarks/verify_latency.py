@@ -55,10 +55,11 @@ def main() -> None:
 
     encoder = load_encoder("torch")
     verifier = NearMissVerifier.load(args.checkpoint)
-    enc = encoder.encode(passages)
+    enc = encoder.encode(passages, state_layer=verifier.state_layer)
     stored = verifier.project(enc.token_states)  # done once at index time
-    cands = [Candidate(p, s, o[: len(s)]) for p, s, o in zip(passages, stored, enc.offsets)]
-    q_enc = encoder.encode([query])  # the stage-1 query pass (shared with recall)
+    q_enc = encoder.encode([query], state_layer=verifier.state_layer)  # the stage-1 query pass (shared with recall)
+    cosines = enc.pooled @ q_enc.pooled[0]  # stage-1 scores, as recall returns them
+    cands = [Candidate(p, s, o[: len(s)], float(c)) for p, s, o, c in zip(passages, stored, enc.offsets, cosines)]
     q = QueryStates(query, verifier.project_query(q_enc.token_states[0]), q_enc.offsets[0])
 
     verifier_ms = timed(lambda: verifier.verify(q, cands, Mode.RELEVANCE, "full"), args.repeats)

@@ -79,3 +79,20 @@ def test_single_string_instead_of_list_is_refused(torch_encoder):
 def test_unknown_runtime_is_refused():
     with pytest.raises(ConfigError, match="torch"):
         load_encoder("tensorflow")
+
+
+def test_state_layer_changes_token_states_not_the_pooled_vector(torch_encoder):
+    last, inner = torch_encoder.encode(SENTENCES[:2]), torch_encoder.encode(SENTENCES[:2], state_layer=4)
+    np.testing.assert_array_equal(last.pooled, inner.pooled)  # stage 1 is untouched
+    assert [s.shape for s in last.token_states] == [s.shape for s in inner.token_states]
+    assert not np.allclose(last.token_states[0], inner.token_states[0])
+    np.testing.assert_array_equal(torch_encoder.encode(SENTENCES[:2], state_layer=6).token_states[0],
+                                  last.token_states[0])
+    with pytest.raises(ConfigError, match="layers 0..6"):
+        torch_encoder.encode(SENTENCES[:1], state_layer=7)
+
+
+def test_onnx_refuses_inner_layer_states_with_a_way_out(onnx_encoder):
+    with pytest.raises(ConfigError, match="runtime='torch'"):
+        onnx_encoder.encode(SENTENCES[:1], state_layer=4)
+    assert onnx_encoder.encode(SENTENCES[:1], state_layer=6).token_states[0].shape[1] == 384

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,7 @@ class NearMissVerifier:
         for i, cand in enumerate(candidates):
             decision = decide(float(p[i]), cal, level)
             verdicts.append(Verdict(candidate=cand.text, p_match=float(np.clip(p[i], 0, 1)), decision=decision,
-                                    reasons=explain(query, cand, cats[i], maps[i], decision), mode=mode))
+                                    reasons=explain(query, cand, cats[i], maps[i], decision, mode), mode=mode))
         return verdicts
 
 
@@ -147,18 +148,52 @@ CATEGORY_ORDER = [Category.MATCH, Category.NEGATION, Category.ROLE_REVERSAL, Cat
                   Category.COMPARATIVE, Category.NUMERIC, Category.EXCLUSION]
 
 
-def explain(query: QueryStates, cand: Candidate, cat_probs: np.ndarray, sim: np.ndarray, decision: Decision) -> list[Reason]:
-    """The likeliest near-miss category and the least-aligned query / candidate words."""
+def explain(query: QueryStates, cand: Candidate, cat_probs: np.ndarray, sim: np.ndarray, decision: Decision,
+            mode: Mode = Mode.RELEVANCE) -> list[Reason]:
+    """The likeliest near-miss category (learned) and its evidence: in identity mode the words that
+    differ between the two texts (replaced, added, dropped or moved), else the least-aligned words."""
     if decision is Decision.ACCEPT:
         return [Reason(category=Category.MATCH, confidence=float(cat_probs[0]), note="structure matches")]
     near = int(np.argmax(cat_probs[1:])) + 1
+    confidence = min(1.0, float(cat_probs[near] / max(1e-9, cat_probs[1:].sum())))
+    if mode is Mode.IDENTITY:
+        spans = differing_words(query.text, cand.text)
+        if spans is not None:
+            return [Reason(category=CATEGORY_ORDER[near], confidence=confidence, query_span=spans[0],
+                           candidate_span=spans[1], note="words that differ between the two texts")]
     q_span = c_span = None
     if sim.size:
         q_span = _word_span(query.text, query.spans, int(np.argmin(sim.max(axis=1))))
         c_span = _word_span(cand.text, cand.spans, int(np.argmin(sim.max(axis=0))))
-    confidence = float(cat_probs[near] / max(1e-9, cat_probs[1:].sum()))
-    return [Reason(category=CATEGORY_ORDER[near], confidence=min(1.0, confidence), query_span=q_span,
+    return [Reason(category=CATEGORY_ORDER[near], confidence=confidence, query_span=q_span,
                    candidate_span=c_span, note="least-aligned words on each side")]
+
+
+_WORD = re.compile(r"\w+(?:[-'.]\w+)*")
+
+
+def differing_words(a: str, b: str) -> tuple[Span | None, Span | None] | None:
+    """The words between the longest shared first and last words, on each side: what was replaced,
+    added, dropped, or (for a swap) everything from the first to the last moved word. None when the
+    texts have the same words in the same order."""
+    wa, wb = list(_WORD.finditer(a)), list(_WORD.finditer(b))
+    la, lb = [m.group().lower() for m in wa], [m.group().lower() for m in wb]
+    if la == lb:
+        return None
+    head = 0
+    while head < min(len(la), len(lb)) and la[head] == lb[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(la), len(lb)) - head and la[-1 - tail] == lb[-1 - tail]:
+        tail += 1
+
+    def span(text: str, words: list[re.Match[str]], lo: int, hi: int) -> Span | None:
+        if hi <= lo:
+            return None
+        start, end = words[lo].start(), words[hi - 1].end()
+        return Span(start=start, end=end, text=text[start:end])
+
+    return span(a, wa, head, len(wa) - tail), span(b, wb, head, len(wb) - tail)
 
 
 def _word_span(text: str, spans: np.ndarray, token: int) -> Span | None:
