@@ -62,8 +62,34 @@ def main() -> int:
             fixed += 1
         console.print()
     console.print(f"[bold]queries where stage 1 ranked a near-miss first and verification fixed it: {fixed}/"
-                  f"{sum(1 for q in queries if q.get('trap'))}[/]")
+                  f"{sum(1 for q in queries if q.get('trap'))}[/]\n")
+    check_identity_verdicts(pipe, queries, {d.id: d for d in docs})
     return 0
+
+
+def check_identity_verdicts(pipe: verirank.Pipeline, queries: list[dict], docs: dict) -> None:
+    """Identity mode, level full: is every expected answer accepted, and every hand-made near-miss
+    rejected with its own category? Says plainly which are not."""
+    failures = []
+    checks = 0
+    for item in (q for q in queries if q.get("mode") == "identity"):
+        ids = [item["expects"], *item.get("trap", [])]
+        verdicts = pipe.verify(item["query"], [docs[i].text for i in ids], mode="identity", level="full")
+        for doc_id, verdict in zip(ids, verdicts):
+            checks += 1
+            kind = docs[doc_id].metadata.get("kind")
+            if doc_id == item["expects"]:
+                if verdict.decision.value != "accept":
+                    failures.append(f"expected answer {docs[doc_id].text!r} for {item['query']!r}: "
+                                    f"{verdict.decision.value} (p={verdict.p_match:.2f})")
+            elif verdict.decision.value != "reject" or verdict.reasons[0].category.value != kind:
+                got = verdict.reasons[0].category.value if verdict.reasons else "-"
+                failures.append(f"near-miss {docs[doc_id].text!r} ({kind}) for {item['query']!r}: "
+                                f"{verdict.decision.value} as {got} (p={verdict.p_match:.2f})")
+    console.print(f"[bold]identity-mode checks: {checks - len(failures)}/{checks} right[/] (expected answers "
+                  "accepted, near-misses rejected with their own category)")
+    for failure in failures:
+        console.print(f"  [yellow]not right:[/] {failure}")
 
 
 def _cell(hit: verirank.SearchHit, item: dict) -> str:

@@ -42,7 +42,7 @@ class StateCache:
 
     def fill(self, texts: Sequence[str], encode: Encode, chunk: int = 256,
              on_progress: Callable[[int, int], None] | None = None) -> None:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._row]
+        missing = sorted((t for t in dict.fromkeys(texts) if t not in self._row), key=len)  # little padding
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
             states, pooled = encode(part)

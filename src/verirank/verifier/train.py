@@ -47,6 +47,7 @@ class TrainConfig:
     max_generator_anchors: int = 20000
     max_relevance_queries_per_corpus: int = 2500
     max_docs_per_corpus: int = 5000  # documents sampled per training corpus (queries + neighbours)
+    max_relevance_groups: int | None = None  # relevance groups kept for training (long passages cost encoding)
     steps: int = 3000
     groups_per_batch: int = 32  # identity batches (short sentences)
     relevance_groups_per_batch: int = 16  # relevance batches (passages: larger maps)
@@ -359,6 +360,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         examples = build_examples(cfg, encoder, report)
         save_examples(examples, examples_path)
         report(f"built {len(examples)} groups in {time.perf_counter() - t0:.0f}s")
+    if cfg.max_relevance_groups is not None:
+        relevance_mode = vdata.MODE_INDEX["relevance"]
+        kept = [i for i, ex in enumerate(examples) if ex.mode == relevance_mode]
+        drop = set(kept) - set(random.Random(cfg.seed).sample(kept, min(len(kept), cfg.max_relevance_groups)))
+        examples = [ex for i, ex in enumerate(examples) if i not in drop]
     calibration_ex = trainset.build_calibration(cfg)
     if (cache_dir / "texts.json").exists():
         cache = StateCache.load(cache_dir)
