@@ -53,4 +53,5 @@ verifier: $(STAMP) runs/verifier_v1/verifier.json
 	$(BIN)/verirank train --config configs/verifier.json --out runs/verifier
 	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier/checkpoint src/verirank/checkpoints/verifier
 	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
-	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --seed 0 --out reports/verifier_eval --update-card
+	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --max-pairs 4000 --seed 0 \
+		--out reports/verifier_eval --update-card

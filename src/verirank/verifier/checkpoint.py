@@ -103,6 +103,11 @@ def render_card(meta: dict[str, Any]) -> str:
         "",
         f"- token head id: `{meta['token_head_id']}` (indexes record it; re-index when it changes)",
         f"- stored per candidate: {cfg['max_doc_tokens']} tokens x {cfg['token_dim']} dims",
+        f"- token head: {cfg['head']}"
+        + (f" (trainable copies of encoder layers {cfg['encoder_layers'] - cfg['head_layers'] + 1}-"
+           f"{cfg['encoder_layers']}, reading layer-{cfg['encoder_layers'] - cfg['head_layers']} states)"
+           if cfg["head"] == "encoder" else " (reads last-layer states)"),
+        f"- match head sees the stage-1 cosine: {'yes' if cfg.get('use_cosine') else 'no'}",
         f"- library version: {meta['library_version']}",
     ]
     for key in ("training", "data", "metrics", "limits"):
