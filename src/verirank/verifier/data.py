@@ -3,8 +3,7 @@
 Two modes, one example shape: a query and a small group of candidates with labels
 (1 = match) and near-miss categories (index into ``model.CATEGORIES``; -1 = unknown).
 
-- identity: anchor sentence vs its paraphrase (1) and generated near-misses (0), plus
-  human-made pairs from ``cannot`` (negation / antonyms).
+- identity: built from labelled pair sets in ``verifier.trainset``.
 - relevance: inverse-cloze pairs from a corpus: a title or one sentence as the query, its
   passage as the positive (the sentence kept half of the time), the passage with that
   sentence turned into a near-miss as a hard negative, stage-1 neighbours as negatives,
@@ -19,7 +18,7 @@ import logging
 import random
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,36 +61,6 @@ def split_sentences(text: str) -> list[str]:
     if len(parts) <= 1 and " . " in text:  # lower-cased collections use " . "
         parts = [s.strip() + " ." for s in text.split(" . ") if s.strip()]
     return parts
-
-
-# ---- identity ----------------------------------------------------------------------------------
-def cannot_examples(rows: Iterable[dict]) -> list[Example]:
-    """cannot: label 1 = hypothesis negates the premise (near-miss), 0 = keeps its meaning."""
-    by_premise: dict[str, Example] = {}
-    for r in rows:
-        premise, hyp = r["premise"].strip(), r["hypothesis"].strip()
-        if not premise or not hyp or premise == hyp:
-            continue
-        ex = by_premise.setdefault(premise, Example(MODE_INDEX["identity"], premise, source="cannot"))
-        if r["label"] == 1:
-            ex.add(hyp, 0, CATEGORY_INDEX["negation"])
-        else:
-            ex.add(hyp, 1, CATEGORY_INDEX["match"])
-    return list(by_premise.values())
-
-
-def generated_identity_examples(pairs: Sequence) -> list[Example]:
-    """Group generator NearMissPairs by anchor: paraphrases are positives, near-misses negatives."""
-    by_anchor: dict[str, Example] = {}
-    for pair in pairs:
-        ex = by_anchor.setdefault(pair.anchor, Example(MODE_INDEX["identity"], pair.anchor, source="generator"))
-        category = CATEGORY_INDEX["match"] if pair.label == 1 else CATEGORY_INDEX[pair.category.value]
-        if pair.text not in ex.candidates:
-            ex.add(pair.text, pair.label, category)
-    for ex in by_anchor.values():  # the anchor restated verbatim is a match too (cheap positive)
-        if 1 not in ex.labels:
-            ex.add(ex.query, 1, CATEGORY_INDEX["match"])
-    return list(by_anchor.values())
 
 
 # ---- relevance ---------------------------------------------------------------------------------

@@ -94,8 +94,11 @@ class NearMissVerifier:
     def score(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """-> calibrated p_match (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""
         logits, cats, maps = self.logits(query, candidates, mode)
-        p = self.calibration.for_mode(Mode(mode).value).p_match(self._torch.from_numpy(logits)).float().numpy()
-        return p, cats, maps
+        return self.calibrated(logits, mode), cats, maps
+
+    def calibrated(self, logits: np.ndarray, mode: Mode | str) -> np.ndarray:
+        """Match logits -> calibrated p_match of ``mode``."""
+        return self.calibration.for_mode(Mode(mode).value).p_match(self._torch.from_numpy(logits)).numpy()
 
     def logits(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """-> uncalibrated match logits (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""

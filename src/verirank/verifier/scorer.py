@@ -58,12 +58,11 @@ class VerifierScorer:
         q_cache = {a: self.verifier.project_query(encoded[a].states) for a in dict.fromkeys(anchors)}
         doc_texts = list(dict.fromkeys(texts))
         d_cache = dict(zip(doc_texts, self.verifier.project([encoded[t].states for t in doc_texts])))
-        p, logits = np.zeros(len(anchors)), np.zeros(len(anchors))
+        logits = np.zeros(len(anchors))
         cats = np.zeros((len(anchors), self.verifier.cfg.n_categories))
         by_anchor: dict[str, list[int]] = {}
         for i, a in enumerate(anchors):
             by_anchor.setdefault(a, []).append(i)
-        cal = self.verifier.calibration.for_mode(self.mode.value)
         for a, rows in by_anchor.items():
             q = QueryStates(a, q_cache[a], encoded[a].offsets)
             cands = [Candidate(texts[i], d_cache[texts[i]], encoded[texts[i]].offsets,
@@ -72,8 +71,7 @@ class VerifierScorer:
                 lg, cp, _ = self.verifier.logits(q, cands[lo : lo + 64], self.mode)
                 logits[rows[lo : lo + 64]] = lg
                 cats[rows[lo : lo + 64]] = cp
-        p = 1 / (1 + np.exp(-(logits / cal.temperature + cal.bias)))
-        return ScoredPairs(p, cats, logits)
+        return ScoredPairs(self.verifier.calibrated(logits, self.mode), cats, logits)
 
 
 class TokenBaselineScorer:
