@@ -360,9 +360,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         examples = build_examples(cfg, encoder, report)
         save_examples(examples, examples_path)
         report(f"built {len(examples)} groups in {time.perf_counter() - t0:.0f}s")
+    relevance = vdata.MODE_INDEX["relevance"]
     if cfg.max_relevance_groups is not None:
-        relevance_mode = vdata.MODE_INDEX["relevance"]
-        kept = [i for i, ex in enumerate(examples) if ex.mode == relevance_mode]
+        kept = [i for i, ex in enumerate(examples) if ex.mode == relevance]
         drop = set(kept) - set(random.Random(cfg.seed).sample(kept, min(len(kept), cfg.max_relevance_groups)))
         examples = [ex for i, ex in enumerate(examples) if i not in drop]
     calibration_ex = trainset.build_calibration(cfg)
@@ -385,7 +385,6 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
     if cache.state_layer != vcfg.state_layer:
         raise ValueError(f"{cache_dir} holds layer {cache.state_layer} states, the head reads {vcfg.state_layer}; "
                          "delete the cache or train into a new directory")
-    relevance = vdata.MODE_INDEX["relevance"]
     relevance_train, relevance_dev = split_dev([ex for ex in examples if ex.mode == relevance],
                                                cfg.dev_fraction, cfg.seed)
     identity_pools: dict[str, list[vdata.Example]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,8 +117,6 @@ def build_calibration(cfg: Any) -> list[vdata.Example]:
 
 def build_relevance(cfg: Any, encoder: Any, report: Callable[[str], None] = log.info) -> list[vdata.Example]:
     """Inverse-cloze relevance groups from ``cfg.relevance_corpora`` with stage-1 hard negatives."""
-    from pathlib import Path
-
     overlap = set(cfg.relevance_corpora) & set(cfg.heldout_corpora)
     if overlap:
         raise ValueError(f"corpora {sorted(overlap)} are both trained on and held out; pick one")
