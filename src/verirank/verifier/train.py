@@ -43,7 +43,7 @@ class TrainConfig:
     # share of identity groups per batch drawn from each source ("generated": the generator's groups)
     source_weights: dict[str, float] = field(default_factory=lambda: {
         "paws": 0.16, "snli": 0.14, "cad_nli": 0.16, "breaking_nli": 0.12, "vsr": 0.12, "hans": 0.07,
-        "cannot": 0.08, "generated": 0.15})
+        "cannot": 0.08, "generated": 0.15, "swaps": 0.0})
     max_generator_anchors: int = 20000
     max_relevance_queries_per_corpus: int = 2500
     max_docs_per_corpus: int = 5000  # documents sampled per training corpus (queries + neighbours)
@@ -61,6 +61,9 @@ class TrainConfig:
     infonce_weight: float = 1.0
     pairwise_weight: float = 1.0  # logistic loss on (positive, negative) logit pairs of a group
     init_head_from_encoder: bool = True  # "encoder" heads start as copies of the encoder's top layers
+    init_from: str | None = None  # a run's last.pt whose weights start this one (a fine-tuning stage)
+    swap_categories: tuple[str, ...] = ("role_reversal", "binding", "spatial")  # rules of verifier.swaps used
+    state_cache: str | None = None  # frozen-encoder cache directory (None: OUT/state_cache); stages may share one
     max_abstain: float = 0.1  # abstain band on calibration pairs (identity) at the shipped thresholds
     dev_fraction: float = 0.06
     checkpoint_every: int = 200
@@ -168,8 +171,11 @@ def make_batch(
     for qi, ex in enumerate(groups):
         order = list(range(len(ex.candidates)))
         rng.shuffle(order)
-        order.sort(key=lambda j: (ex.labels[j] != 1, ex.categories[j] < 0))  # positive, near-misses first
-        chosen = order[:per_group]
+        # positives, then near-misses with a category; at least one near-miss when the group has any
+        order.sort(key=lambda j: (ex.labels[j] != 1, ex.categories[j] < 0))
+        negatives = [j for j in order if ex.labels[j] != 1]
+        n_pos = min(len(order) - len(negatives), per_group - min(1, len(negatives)))
+        chosen = order[:n_pos] + negatives[: per_group - n_pos]
         for j in chosen:
             add_pair(qi, ex.candidates[j], ex.mode, ex.labels[j], ex.categories[j])
         pool = [t for t in positives_by_mode.get(ex.mode, []) if t not in ex.candidates and t != ex.query]
@@ -350,7 +356,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
     (out / "train_config.json").write_text(json.dumps(cfg.to_json(), indent=2))
     vcfg = cfg.verifier
     encoder = None
-    examples_path, cache_dir = out / "examples.jsonl", out / "state_cache"
+    examples_path, cache_dir = out / "examples.jsonl", Path(cfg.state_cache) if cfg.state_cache else out / "state_cache"
     if examples_path.exists():
         examples = load_examples(examples_path)
         report(f"loaded {len(examples)} cached groups")
@@ -366,12 +372,16 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         drop = set(kept) - set(random.Random(cfg.seed).sample(kept, min(len(kept), cfg.max_relevance_groups)))
         examples = [ex for i, ex in enumerate(examples) if i not in drop]
     calibration_ex = trainset.build_calibration(cfg)
-    if (cache_dir / "texts.json").exists():
+    texts = [t for ex in [*examples, *calibration_ex] for t in (ex.query, *ex.candidates)]
+    if (cache_dir / "texts.json").exists():  # resumed or reused: encode only what it lacks
         cache = StateCache.load(cache_dir)
     else:
-        encoder = encoder or load_encoder("torch")
         cache = StateCache(max(vcfg.max_query_tokens, vcfg.max_doc_tokens), vcfg.state_layer)
-        texts = [t for ex in [*examples, *calibration_ex] for t in (ex.query, *ex.candidates)]
+    if cache.state_layer != vcfg.state_layer:
+        raise ValueError(f"{cache_dir} holds layer {cache.state_layer} states, the head reads {vcfg.state_layer}; "
+                         "delete the cache or train into a new directory")
+    if any(t not in cache for t in texts):
+        encoder = encoder or load_encoder("torch")
         t0 = time.perf_counter()
 
         def encode(part: list[str]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -381,10 +391,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         cache.fill(texts, encode,
                    on_progress=lambda done, total: report(f"encoded {done}/{total}") if done % 5120 < 256 else None)
         cache.save(cache_dir)
-        report(f"encoded {len(cache)} unique texts in {time.perf_counter() - t0:.0f}s")
-    if cache.state_layer != vcfg.state_layer:
-        raise ValueError(f"{cache_dir} holds layer {cache.state_layer} states, the head reads {vcfg.state_layer}; "
-                         "delete the cache or train into a new directory")
+        report(f"encoded up to {len(cache)} unique texts in {time.perf_counter() - t0:.0f}s")
     relevance_train, relevance_dev = split_dev([ex for ex in examples if ex.mode == relevance],
                                                cfg.dev_fraction, cfg.seed)
     identity_pools: dict[str, list[vdata.Example]] = {}
@@ -397,7 +404,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
 
     torch.manual_seed(cfg.seed)
     model = Verifier(vcfg)
-    if vcfg.head == "encoder" and cfg.init_head_from_encoder:
+    if cfg.init_from:
+        model.load_state_dict(torch.load(cfg.init_from, weights_only=False)["model"])
+        report(f"weights from {cfg.init_from}")
+    elif vcfg.head == "encoder" and cfg.init_head_from_encoder:
         from safetensors.torch import load_file
 
         from verirank.encoders.minilm import model_dir
@@ -466,6 +476,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
                      "train_groups": identity_groups + len(relevance_train), "dev_groups": len(dev_ex)},
         "data": {"trained_on": [*[f"{s} (train split)" for s in cfg.identity_sources],
                                 "near-misses and paraphrases generated from those sets' sentences",
+                                "noun-phrase and modifier swaps of those sets' sentences (verifier.swaps)",
                                 *[f"{c} corpus (inverse-cloze)" for c in cfg.relevance_corpora]],
                  "calibrated_on": [f"{s} (dev split)" for s in cfg.identity_sources],
                  "held_out": [*[f"{s} (test split)" for s in cfg.identity_sources], *cfg.heldout_corpora,

@@ -27,6 +27,8 @@ from verirank.verifier import data as vdata
 log = logging.getLogger(__name__)
 
 GENERATED = "generated"
+SWAPS = "swaps"
+SWAP_SOURCES = ("paws", "snli", "cad_nli", "breaking_nli", "vsr")  # human sentences the swap rules rewrite
 PAIR_SOURCES = ("cannot", "hans")  # sets read through ``datasets.load_pairs`` (hash splits)
 
 
@@ -106,7 +108,33 @@ def build_identity(cfg: Any, report: Callable[[str], None] = log.info) -> list[v
         if 1 not in ex.labels:
             ex.add(ex.query, 1, vdata.CATEGORY_INDEX["match"])
     report(f"generator: {len(made)} pairs from {len(anchors)} anchors")
-    return merge_generated(human, generated)
+    swapped = swap_examples([ex for ex in human if ex.source in SWAP_SOURCES], held, cfg.swap_categories)
+    report(f"swaps: {len(swapped)} groups, {sum(ex.labels.count(0) for ex in swapped)} near-misses")
+    return merge_generated(human, generated) + swapped
+
+
+def swap_examples(human: Sequence[vdata.Example], held: set[str], categories: Sequence[str] = ("role_reversal",
+                  "binding", "spatial"), positives: int = 1) -> list[vdata.Example]:
+    """Word-order near-misses of human anchors (``verifier.swaps``), each group holding the anchor
+    verbatim and up to ``positives`` of its human paraphrases: the contrast a swap needs."""
+    from verirank.nearmiss._nlp import nlp
+    from verirank.verifier.swaps import swaps
+
+    by_query = {ex.query: ex for ex in human}
+    groups: dict[str, vdata.Example] = {}
+    for anchor, text, category in swaps(nlp().pipe(list(by_query), batch_size=256), categories):
+        if text in held:
+            continue
+        if anchor not in groups:
+            ex = groups[anchor] = vdata.Example(vdata.MODE_INDEX["identity"], anchor, source=SWAPS)
+            ex.add(anchor, 1, vdata.CATEGORY_INDEX["match"])
+            source = by_query[anchor]
+            paraphrases = [t for t, label in zip(source.candidates, source.labels) if label == 1 and t != anchor]
+            for t in paraphrases[:positives]:
+                ex.add(t, 1, vdata.CATEGORY_INDEX["match"])
+        if text not in groups[anchor].candidates:
+            groups[anchor].add(text, 0, vdata.CATEGORY_INDEX[category])
+    return list(groups.values())
 
 
 def build_calibration(cfg: Any) -> list[vdata.Example]:

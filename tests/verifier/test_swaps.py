@@ -1,0 +1,96 @@
+"""Training swaps: word-order near-misses of human sentences, and the groups they join."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytest.importorskip("spacy")
+torch = pytest.importorskip("torch")
+
+import numpy as np  # noqa: E402
+
+from verirank.nearmiss._nlp import nlp  # noqa: E402
+from verirank.verifier import data as vdata  # noqa: E402
+from verirank.verifier.model import VerifierConfig  # noqa: E402
+from verirank.verifier.swaps import modifier_swap, noun_phrase_swap, spatial_flip, swaps  # noqa: E402
+from verirank.verifier.train import make_batch  # noqa: E402
+from verirank.verifier.trainset import swap_examples  # noqa: E402
+
+
+@pytest.mark.parametrize("text, swapped", [
+    ("The dog bit the man.", "The man bit the dog."),
+    ("The laptop is inside the train.", "The train is inside the laptop."),
+    ("The cat is on top of the car.", "The car is on top of the cat."),
+    ("Germany beat Brazil in the final.", "Brazil beat Germany in the final."),
+])
+def test_noun_phrase_swap_trades_the_subject_and_its_verbs_object(text, swapped):
+    assert noun_phrase_swap(nlp()(text)) == swapped
+
+
+@pytest.mark.parametrize("text", [
+    "A woman and a man are walking.",  # conjuncts: the same scene either way
+    "The cat is next to the dog.",  # symmetric relation
+    "The cat sits with the dog.",
+    "Two men met the woman.",  # singular and plural: the swap would not agree
+    "Paris is the capital.",  # "X is a Y": no object to trade
+])
+def test_noun_phrase_swap_declines_where_the_swap_keeps_the_meaning_or_breaks_the_sentence(text):
+    assert noun_phrase_swap(nlp()(text)) is None
+
+
+def test_modifier_swap_moves_adjectives_between_nouns():
+    assert modifier_swap(nlp()("A man in a red shirt pets a black dog.")) == "A man in a black shirt pets a red dog."
+    assert modifier_swap(nlp()("A red car.")) is None
+
+
+@pytest.mark.parametrize("text, flipped", [
+    ("The museum is north of the river.", "The museum is south of the river."),
+    ("The cat is on the mat.", "The cat is under the mat."),
+    ("The cat is on top of the car.", "The cat is underneath the car."),
+    ("The laptop is in front of the train.", "The laptop is behind the train."),
+    ("A man walks into the store.", "A man walks out of the store."),
+])
+def test_spatial_flip_names_the_opposite_place(text, flipped):
+    assert spatial_flip(nlp()(text)) == flipped
+
+
+def test_spatial_flip_leaves_particles_and_placeless_sentences_alone():
+    assert spatial_flip(nlp()("He turned on the light.")) is None
+    assert spatial_flip(nlp()("A dog runs.")) is None
+
+
+def test_swaps_apply_only_the_asked_categories():
+    doc = nlp()("The dog is behind the man.")
+    assert {c for _, _, c in swaps([doc])} == {"role_reversal", "spatial"}
+    assert {c for _, _, c in swaps([doc], ["spatial"])} == {"spatial"}
+
+
+def test_swap_groups_hold_the_anchor_a_human_paraphrase_and_the_swaps_but_no_held_out_text():
+    human = vdata.Example(vdata.MODE_INDEX["identity"], "The dog bit the man.", source="snli")
+    human.add("A man was bitten by a dog.", 1, vdata.CATEGORY_INDEX["match"])
+    human.add("A dog is asleep.", 0, vdata.UNKNOWN)
+    other = vdata.Example(vdata.MODE_INDEX["identity"], "The laptop is inside the train.", source="vsr")
+    (group,) = swap_examples([human, other], held={"The train is inside the laptop.", "The laptop is outside the train."})
+    assert group.query == "The dog bit the man." and group.source == "swaps"
+    assert group.candidates == ["The dog bit the man.", "A man was bitten by a dog.", "The man bit the dog."]
+    assert group.labels == [1, 1, 0]
+    assert group.categories[-1] == vdata.CATEGORY_INDEX["role_reversal"]
+
+
+class _Cache:
+    def get(self, text: str) -> np.ndarray:
+        return np.ones((3, 8), dtype=np.float32)
+
+    def pooled(self, text: str) -> np.ndarray:
+        return np.ones(4, dtype=np.float32) / 2
+
+
+def test_batches_keep_a_near_miss_even_when_a_group_has_more_positives_than_slots():
+    ex = vdata.Example(vdata.MODE_INDEX["identity"], "q")
+    for i in range(5):
+        ex.add(f"p{i}", 1, vdata.CATEGORY_INDEX["match"])
+    ex.add("n", 0, vdata.CATEGORY_INDEX["role_reversal"])
+    b = make_batch([ex], _Cache(), VerifierConfig(encoder_dim=8), random.Random(0), per_group=4, in_batch=0)
+    assert b.labels.tolist().count(0) == 1 and len(b.labels) == 4
