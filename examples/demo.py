@@ -93,8 +93,11 @@ def check_identity_verdicts(pipe: verirank.Pipeline, queries: list[dict], docs: 
 
 
 def _cell(hit: verirank.SearchHit, item: dict) -> str:
+    # "answers": passages that address the question with another fact (relevant, not traps);
+    # a trap violates a constraint of the query ("from Vienna" for "to Vienna")
     mark = " [green](expected)[/]" if hit.id == item.get("expects") else (
-        " [red](near-miss)[/]" if hit.id in item.get("trap", []) else "")
+        " [green](answers)[/]" if hit.id in item.get("answers", []) else (
+            " [red](near-miss)[/]" if hit.id in item.get("trap", []) else ""))
     return f"{hit.stage1_score:.3f} {hit.text[:52]}{mark}"
 
 

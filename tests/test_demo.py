@@ -19,7 +19,8 @@ def test_demo_corpus_has_near_miss_clusters_and_queries_point_into_it():
     assert {"fact", "filler", "negation", "role_reversal", "spatial", "binding", "comparative", "numeric",
             "exclusion"} <= kinds
     for query in json.loads((EXAMPLES / "demo_queries.json").read_text()):
-        assert query["expects"] in ids and set(query["trap"]) <= ids
+        assert query["expects"] in ids and set(query["trap"]) <= ids and set(query.get("answers", [])) <= ids
+        assert not set(query["trap"]) & set(query.get("answers", []))
 
 
 @pytest.mark.slow

@@ -5,10 +5,10 @@ import sys
 import verirank
 
 EXPECTED = [
-    "BackendUnavailable", "Category", "CheckpointError", "ConfigError", "Decision",
+    "BackendUnavailable", "Category", "CheckpointError", "ConfigError", "Constraint", "ConstraintKind", "Decision",
     "DimensionMismatch", "Document", "EncoderMismatch", "IndexError_", "IndexInfo", "InputError",
-    "Level", "MissingDependency", "Mode", "NearMissPair", "Pipeline", "Reason", "SearchHit", "Span",
-    "Verdict", "VerirankError", "__version__",
+    "Level", "MissingDependency", "Mode", "NearMissPair", "Pipeline", "QueryConstraints", "Reason", "SearchHit", "Span",
+    "Verdict", "VerirankError", "__version__", "parse_constraints",
 ]
 
 

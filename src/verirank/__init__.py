@@ -21,12 +21,15 @@ from verirank.errors import (
 )
 from verirank.types import (
     Category,
+    Constraint,
+    ConstraintKind,
     Decision,
     Document,
     IndexInfo,
     Level,
     Mode,
     NearMissPair,
+    QueryConstraints,
     Reason,
     SearchHit,
     Span,
@@ -42,6 +45,10 @@ def __getattr__(name: str) -> Any:
         from verirank.pipeline import Pipeline
 
         return Pipeline
+    if name == "parse_constraints":
+        from verirank.constraints import parse_constraints
+
+        return parse_constraints
     raise AttributeError(f"module 'verirank' has no attribute {name!r}")
 
 
@@ -49,6 +56,8 @@ __all__ = [
     "BackendUnavailable",
     "Category",
     "CheckpointError",
+    "Constraint",
+    "ConstraintKind",
     "ConfigError",
     "Decision",
     "DimensionMismatch",
@@ -61,6 +70,7 @@ __all__ = [
     "MissingDependency",
     "Mode",
     "NearMissPair",
+    "QueryConstraints",
     "Pipeline",
     "Reason",
     "SearchHit",
@@ -68,4 +78,5 @@ __all__ = [
     "Verdict",
     "VerirankError",
     "__version__",
+    "parse_constraints",
 ]

@@ -12,11 +12,13 @@ import numpy as np
 
 from verirank.encoders import Encoder, load_encoder
 from verirank.encoders.base import check_texts
-from verirank.errors import ConfigError, InputError
+from verirank.errors import ConfigError, InputError, MissingDependency
 from verirank.index.base import IndexSpec, RawHit, VectorIndex, search_stored
 from verirank.index.factory import create_index, index_exists, open_index
 from verirank.tokenhead import IdentityHead, TokenHead
-from verirank.types import Decision, Document, Level, Mode, SearchHit, Verdict
+from verirank.types import (
+    Category, ConstraintKind, Decision, Document, Level, Mode, QueryConstraints, Reason, SearchHit, Span, Verdict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class Pipeline:
         shipped_weight = verifier.meta.get("rerank_weight") if verifier is not None else None
         # how far p_match may move a verified hit: argument, else the checkpoint's tuned value
         self.rerank_weight = rerank_weight if rerank_weight is not None else (shipped_weight or RERANK_WEIGHT)
+        # relevance mode rejects a candidate that mentions what the query excludes at this evidence
+        # (fitted per checkpoint by benchmarks/tune_exclusion.py; None: exclusions are not checked)
+        self.exclusion_threshold = verifier.meta.get("exclusion_threshold") if verifier is not None else None
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         index.spec.check_compatible(self._spec())
@@ -151,12 +156,18 @@ class Pipeline:
         return self.index.delete(ids)
 
     # ---- reads ---------------------------------------------------------------------------
-    def _encode_query(self, query: str) -> Any:
+    @staticmethod
+    def _check_query(query: str) -> None:
         if not isinstance(query, str) or not query.strip():
             raise InputError("query is empty or whitespace; pass the text to search for")
         if len(query) > MAX_QUERY_CHARS:
             raise InputError(f"query has {len(query)} characters (limit {MAX_QUERY_CHARS}); shorten it")
-        return self.encoder.encode([query], state_layer=self.token_head.state_layer)
+
+    def _encode_query(self, query: str | list[str]) -> Any:
+        texts = [query] if isinstance(query, str) else query
+        for text in texts:
+            self._check_query(text)
+        return self.encoder.encode(texts, state_layer=self.token_head.state_layer)
 
     def search(
         self,
@@ -180,11 +191,20 @@ class Pipeline:
         if candidates is not None and (not isinstance(candidates, int) or candidates < 1):
             raise InputError(f"candidates must be a positive integer, got {candidates!r}")
         started = time.perf_counter()
-        encoded = self._encode_query(query)
         verifying = level is not Level.OFF
         if verifying and self.verifier is None:
             raise ConfigError(f"level={level.value!r} needs a verifier; this pipeline has none (use level='off' "
                               "or Pipeline.default(verifier='shipped'))")
+        checked = self._constraints(query) if verifying and mode is Mode.RELEVANCE else None
+        full_query = None
+        if checked is not None and checked.exclusions:
+            # recall and relevance read the query without its exclusion clauses; the clauses are
+            # checked against each candidate from the full query's token states
+            both = self._encode_query([query, checked.core])
+            full_query, encoded = both.row(0), both.row(1)
+            query = checked.core
+        else:
+            encoded = self._encode_query(query)
         n_candidates = max(k, candidates or (2 * k if verifying else k))
         found = search_stored(self.index, encoded.pooled, n_candidates, where, with_states=verifying)[0]
         raw = [RawHit(h.id, h.score) for h in found]  # one round trip for hits + token states
@@ -195,6 +215,9 @@ class Pipeline:
         to_verify = raw[:LIGHT_TOP] if level is Level.LIGHT else raw
         verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify],
                                        {h.id: h.score for h in to_verify}, mode, level, started, budget_ms)
+        if full_query is not None:
+            verdicts = self._check_exclusions(checked, full_query, stored, verdicts)
+        constraints = checked.constraints if checked is not None else []
         ranked = []
         for h in raw:
             verdict = verdicts.get(h.id)
@@ -213,9 +236,46 @@ class Pipeline:
             SearchHit(id=h.id, text=stored[h.id].text, score=score, stage1_score=h.score, rank=r,
                       metadata=stored[h.id].metadata, verified=v is not None,
                       p_match=v.p_match if v else None, decision=v.decision if v else None,
-                      reasons=v.reasons if v else [])
+                      reasons=v.reasons if v else [], constraints=constraints if v else [])
             for r, (score, h, v) in enumerate(ranked[:k])
         ]
+
+    def _constraints(self, query: str) -> QueryConstraints | None:
+        """The query's parsed constraints, or None without the parser (the ``nearmiss`` extra) or
+        without a fitted exclusion threshold in the checkpoint."""
+        if self.exclusion_threshold is None:
+            return None
+        self._check_query(query)
+        try:
+            from verirank.constraints import parse_constraints
+
+            return parse_constraints(query)
+        except MissingDependency as exc:
+            log.warning("query constraints are not checked: %s", exc)
+            return None
+
+    def _check_exclusions(self, checked: QueryConstraints, full_query: Any, stored: dict[str, Any],
+                          verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
+        """Reject verified candidates that mention what the query excludes."""
+        from verirank.verifier.exclusion import mentions
+
+        exclusions = [c for c in checked.constraints if c.kind is ConstraintKind.EXCLUSION]
+        q_states = self.verifier.project_query(full_query.token_states[0])
+        out = {}
+        for doc_id, verdict in verdicts.items():
+            doc = stored[doc_id]
+            found = mentions(q_states, full_query.offsets[0], exclusions, doc.token_states, doc.token_spans, doc.text)
+            hit = max(found, key=lambda m: m.evidence)
+            if hit.evidence < self.exclusion_threshold:
+                out[doc_id] = verdict
+                continue
+            reason = Reason(category=Category.EXCLUSION, confidence=min(1.0, max(0.0, hit.evidence)),
+                            query_span=Span(start=hit.constraint.start, end=hit.constraint.end,
+                                            text=hit.constraint.text),
+                            candidate_span=hit.candidate_span, note="mentions what the query excludes")
+            out[doc_id] = verdict.model_copy(update={"decision": Decision.REJECT,
+                                                     "reasons": [reason, *verdict.reasons]})
+        return out
 
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
                        level: Level, started: float, budget_ms: float | None) -> dict[str, Verdict]:

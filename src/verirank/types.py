@@ -52,6 +52,62 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class ConstraintKind(str, Enum):
+    EXCLUSION = "exclusion"
+    NEGATION = "negation"
+    NUMBER = "number"
+    COMPARATIVE = "comparative"
+    DIRECTION = "direction"
+    ENTITY = "entity"
+
+
+class Constraint(_Frozen):
+    """One constraint: its kind, the words it covers (``query[start:end] == text``) and details
+    ({"op", "value"|"low"+"high", "unit"} for numbers, {"from", "to"} or {"agent", "verb",
+    "patient"} for directions, {"direction", "property", "than"} for comparatives, {"cue"} for
+    exclusions and negations, {"label"} for entities)."""
+
+    kind: ConstraintKind
+    text: str
+    start: int = Field(ge=0)
+    end: int
+    detail: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _span_not_empty(self) -> Constraint:
+        if self.end <= self.start or not self.text.strip():
+            raise ValueError(f"constraint span [{self.start}, {self.end}) {self.text!r} is empty; "
+                             "give a span with text")
+        return self
+
+
+class QueryConstraints(_Frozen):
+    """A query, its ``core`` and its constraints in query order.
+
+    ``core`` is the query with its exclusion clauses cut out (the query itself when it has none,
+    or when nothing else would be left), for stage-1 search.
+    """
+
+    query: str
+    core: str
+    constraints: list[Constraint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _spans_match_query(self) -> QueryConstraints:
+        for c in self.constraints:
+            if self.query[c.start : c.end] != c.text:
+                raise ValueError(f"constraint text {c.text!r} is not query[{c.start}:{c.end}]; fix its offsets")
+        return self
+
+    @property
+    def exclusions(self) -> list[str]:
+        return [c.text for c in self.constraints if c.kind is ConstraintKind.EXCLUSION]
+
+    @property
+    def empty(self) -> bool:
+        return not self.constraints
+
+
 class Document(_Frozen):
     """A document to index: an id, its text and free-form JSON metadata."""
 
@@ -114,6 +170,7 @@ class SearchHit(_Frozen):
     p_match: float | None = None
     decision: Decision | None = None
     reasons: list[Reason] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)  # parsed from the query and checked (relevance)
 
     @field_validator("score", "stage1_score")
     @classmethod

@@ -23,6 +23,7 @@ def _tiny(root):
 def test_profile_with_qrels_writes_three_reports(mini_data_root, tmp_path, monkeypatch):
     monkeypatch.setenv("VERIRANK_DATA", str(mini_data_root))
     corpus, queries, qrels = _tiny(mini_data_root)
+    qrels.write_text(qrels.read_text() + "q1\td03\t1\n")  # three relevant documents: q1 gets an exclusion variant
     out = tmp_path / "report"
     res = runner.invoke(app, ["profile", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels),
                               "--out", str(out), "--generated-anchors", "20", "--n-resamples", "100",
@@ -37,6 +38,9 @@ def test_profile_with_qrels_writes_three_reports(mini_data_root, tmp_path, monke
     assert set(metrics) == {"ndcg@10", "recall@100", "mrr@10"} and report["relevance"]["n_queries"] == 4
     assert metrics["recall@100"]["value"] == pytest.approx(1.0)  # 30 docs, top 100: everything is retrieved
     assert 0.0 < metrics["ndcg@10"]["value"] <= 1.0 and metrics["ndcg@10"]["low"] <= metrics["ndcg@10"]["high"]
+    exclusion = report["relevance"]["exclusion"]  # only q1 has the three relevant documents the rule needs
+    assert exclusion["n_queries"] == 1 and 0.0 <= exclusion["violating_in_top10"] <= 1.0
+    assert set(exclusion["evaluation"]["metrics"]) == {"ndcg@10", "recall@100", "mrr@10"}
     sets = {s["name"]: s for s in report["nearmiss"]}
     assert list(sets) == ["generated", "handwritten", "cannot", "hans", "mrpc"]
     handwritten = {c["category"]: c for c in sets["handwritten"]["scores"]["categories"]}
@@ -55,6 +59,7 @@ def test_profile_with_qrels_writes_three_reports(mini_data_root, tmp_path, monke
     assert html.count("data:image/png;base64,") == 3 and not re.search(r"""src=["']https?:""", html)
     md = (out / "report.md").read_text()
     assert "## Relevance (stage 1)" in md and "## Near-misses: generated" in md and "pairwise acc" in md
+    assert "## Relevance: exclusion queries" in md
     assert "ndcg@10" in res.stdout
 
 

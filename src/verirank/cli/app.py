@@ -103,6 +103,9 @@ def search(
         verdict = f"{hit.decision.value} p={hit.p_match:.2f}" if hit.decision else "-"
         table.add_row(str(hit.rank + 1), hit.id, f"{hit.score:.3f}", verdict, hit.text[:100])
     out.print(table)
+    checked = next((hit.constraints for hit in hits if hit.constraints), [])
+    if checked:
+        out.print("query constraints: " + "; ".join(f"{c.kind.value} {c.text!r}" for c in checked))
 
 
 @app.command()

@@ -32,6 +32,11 @@ class EncodedBatch:
     def __len__(self) -> int:
         return int(self.pooled.shape[0])
 
+    def row(self, i: int) -> EncodedBatch:
+        """Text ``i`` alone, as a batch of one."""
+        return EncodedBatch(self.pooled[i : i + 1], self.token_states[i : i + 1], self.offsets[i : i + 1],
+                            self.truncated[i : i + 1])
+
 
 @runtime_checkable
 class Encoder(Protocol):

@@ -109,13 +109,24 @@ class NearMissSetResult(_Frozen):
     manifest: dict[str, Any] | None = None
 
 
+class ExclusionResult(_Frozen):
+    """The judged queries turned into exclusion queries (``verirank.eval.constraint_set``): does
+    the search keep the documents that mention what the query excludes out of its top 10?"""
+
+    n_queries: int
+    rule: str
+    evaluation: RunEvaluation  # on the exclusion judgements (documents mentioning the term: grade 0)
+    violating_in_top10: float  # share of violating documents the search puts in its top 10
+
+
 class RelevanceResult(_Frozen):
-    """Stage-1 retrieval quality on judged queries."""
+    """Retrieval quality on judged queries (at the profiled level), and on their exclusion variants."""
 
     n_documents: int
     n_queries: int
     top_k: int
     evaluation: RunEvaluation
+    exclusion: ExclusionResult | None = None
 
 
 class ProfileReport(_Frozen):
@@ -243,7 +254,31 @@ def _relevance(
             progress("searching queries", i, len(judged))
     evaluation = evaluate_run(run, qrels, n_resamples=config.n_resamples, seed=config.seed)
     return RelevanceResult(n_documents=len(docs), n_queries=evaluation.n_queries, top_k=config.top_k,
-                           evaluation=evaluation)
+                           evaluation=evaluation, exclusion=_exclusion(config, level, pipe, docs, judged, qrels))
+
+
+def _exclusion(config: ProfileConfig, level: Level, pipe: Any, docs: Sequence[Document], queries: dict[str, str],
+               qrels: dict[str, dict[str, int]]) -> ExclusionResult | None:
+    """The same index searched with the exclusion variants of the judged queries (needs spaCy)."""
+    from verirank.eval.constraint_set import build_exclusion_queries
+
+    try:
+        cs = build_exclusion_queries(docs, queries, qrels, seed=config.seed)
+    except ImportError as exc:  # the parser (``nearmiss`` extra) is not installed
+        log.warning("exclusion queries skipped: %s", exc)
+        return None
+    if not cs.queries:
+        return None
+    run = {qid: {hit.id: hit.score for hit in pipe.search(text, k=config.top_k, level=level)}
+           for qid, text in cs.queries.items()}
+    found = total = 0
+    for qid, violating in cs.violating.items():
+        top = sorted(run[qid], key=lambda d: -run[qid][d])[:10]
+        found += len(set(top) & set(violating))
+        total += len(violating)
+    return ExclusionResult(n_queries=len(cs.queries), rule=cs.rule,
+                           evaluation=evaluate_run(run, cs.qrels, n_resamples=config.n_resamples, seed=config.seed),
+                           violating_in_top10=found / total if total else 0.0)
 
 
 def _generated_pairs(

@@ -82,6 +82,13 @@ def _sections(report: ProfileReport) -> list[tuple[str, str, list[str], list[lis
         out.append(("Relevance (stage 1)", f"{r.n_queries} judged queries over {r.n_documents} documents, "
                     f"top {r.top_k} retrieved; mean [bootstrap 95% CI].", ["metric", "value [95% CI]"],
                     relevance_rows(report)))
+        if r.exclusion is not None:
+            e = r.exclusion
+            rows = [[m, _ci(ci)] for m, ci in e.evaluation.metrics.items()]
+            rows.append(["violating documents in the top 10", f"{e.violating_in_top10:.1%}"])
+            out.append(("Relevance: exclusion queries", f"{e.n_queries} judged queries with an exclusion added "
+                        "(\"..., excluding Y\"; documents that mention Y count as not relevant; the rule is in "
+                        "report.json and verirank.eval.constraint_set).", ["metric", "value [95% CI]"], rows))
     for result in report.nearmiss:
         note = (f"{result.description}: {result.n_pairs} pairs over {result.n_anchors} anchors; "
                 f"FAR at the threshold {_num(result.scores.threshold)}"
