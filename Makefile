@@ -57,7 +57,7 @@ verifier: $(STAMP) runs/verifier_v1/verifier.json
 	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier_finetune/checkpoint src/verirank/checkpoints/verifier
 	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
 	$(MAKE) exclusion
-	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --max-pairs 4000 --seed 0 \
+	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --max-pairs 2000 --seed 0 \
 		--out reports/verifier_eval --update-card
 
 # Exclusion-query sets (rule: verirank.eval.constraint_set), then relevance mode's exclusion

@@ -117,3 +117,20 @@ def test_index_built_without_the_head_is_refused(tmp_path, torch_encoder, shippe
     verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=None).add(["x y z"])
     with pytest.raises(EncoderMismatch, match="re-index"):
         verirank.Pipeline.open(tmp_path / "ix", encoder=torch_encoder, verifier=shipped)
+
+
+def test_exclusion_check_rejects_above_the_threshold_and_names_both_spans(torch_encoder, shipped):
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+    assert p.exclusion_threshold is not None, "the shipped checkpoint has no fitted exclusion threshold"
+    p.add(["Our Lisbon hotel has a rooftop pool and a small gym.",
+           "Our Lisbon hotel has a quiet garden and a small library."])
+    query = "a hotel in Lisbon without a pool"
+    p.exclusion_threshold = -1.0  # every candidate "mentions" the pool: all rejected, each with its reason
+    hits = p.search(query, k=2, level="full", keep_rejected=True)
+    assert all(h.decision.value == "reject" and h.reasons[0].category.value == "exclusion" for h in hits)
+    assert all(h.reasons[0].query_span.text == "pool" and h.reasons[0].candidate_span is not None for h in hits)
+    assert all([c.text for c in h.constraints if c.kind.value == "exclusion"] == ["pool"] for h in hits)
+    p.exclusion_threshold = 2.0  # nothing reaches it: no exclusion reason anywhere
+    hits = p.search(query, k=2, level="full", keep_rejected=True)
+    assert not any(r.category.value == "exclusion" for h in hits for r in h.reasons)
+    assert not any(h.constraints for h in p.search(query, k=2, level="off"))
