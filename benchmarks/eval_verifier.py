@@ -254,8 +254,7 @@ def update_card(directory: Path, report: dict[str, Any]) -> None:
                        "ndcg10": {r["collection"]: {"stage1": r["stage1"]["ndcg@10"]["value"],
                                                     "verified": r["verified"]["ndcg@10"]["value"]} for r in report["ndcg"]},
                        "command": report["command"]}
-    (directory / checkpoint.META).write_text(json.dumps(meta, indent=2, sort_keys=True), "utf-8")
-    (directory / "README.md").write_text(checkpoint.render_card(meta), "utf-8")
+    checkpoint.write_meta(directory, meta)
 
 
 def render_markdown(report: dict[str, Any]) -> str:

@@ -106,8 +106,7 @@ def apply(threshold: float) -> None:
     meta["exclusion_threshold"] = threshold
     meta.setdefault("metrics", {})["exclusion_tuning"] = {
         "threshold": threshold, "command": "python benchmarks/tune_exclusion.py --apply"}
-    (directory / checkpoint.META).write_text(json.dumps(meta, indent=2, sort_keys=True), "utf-8")
-    (directory / "README.md").write_text(checkpoint.render_card(meta), "utf-8")
+    checkpoint.write_meta(directory, meta)
 
 
 if __name__ == "__main__":

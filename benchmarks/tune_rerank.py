@@ -77,8 +77,7 @@ def apply(best: dict) -> None:
     meta["calibration"]["relevance"]["reject"] = best["reject"]
     meta["rerank_weight"] = best["rerank_weight"]
     meta.setdefault("metrics", {})["rerank_tuning"] = {**best, "command": "python benchmarks/tune_rerank.py --apply"}
-    (directory / checkpoint.META).write_text(json.dumps(meta, indent=2, sort_keys=True), "utf-8")
-    (directory / "README.md").write_text(checkpoint.render_card(meta), "utf-8")
+    checkpoint.write_meta(directory, meta)
 
 
 if __name__ == "__main__":

@@ -52,9 +52,15 @@ def save(model: Any, calibration: Any, directory: str | Path, info: dict[str, An
     tmp = directory / f".{WEIGHTS}.tmp"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
     os.replace(tmp, directory / WEIGHTS)
+    write_meta(directory, meta)
+    return directory
+
+
+def write_meta(directory: str | Path, meta: dict[str, Any]) -> None:
+    """Metadata (calibration, tuned settings, metrics) and the model card rendered from it."""
+    directory = Path(directory)
     (directory / META).write_text(json.dumps(meta, indent=2, sort_keys=True), "utf-8")
     (directory / "README.md").write_text(render_card(meta), "utf-8")
-    return directory
 
 
 def read_meta(directory: str | Path) -> dict[str, Any]:
