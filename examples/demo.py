@@ -64,7 +64,40 @@ def main() -> int:
     console.print(f"[bold]queries where stage 1 ranked a near-miss first and verification fixed it: {fixed}/"
                   f"{sum(1 for q in queries if q.get('trap'))}[/]\n")
     check_identity_verdicts(pipe, queries, {d.id: d for d in docs})
+    check_relevance_verdicts(pipe, queries)
     return 0
+
+
+def check_relevance_verdicts(pipe: verirank.Pipeline, queries: list[dict]) -> None:
+    """Relevance mode, level full, over each query's top 10: passages that address the query
+    (expected, answers) accepted; traps (violating a constraint of the query) rejected; every
+    other passage rejected or ranked below all the addressing ones. Also the abstain rate."""
+    failures, checks, decisions = [], 0, []
+    for item in (q for q in queries if q.get("mode", "relevance") == "relevance"):
+        hits = pipe.search(item["query"], k=10, level="full", mode="relevance", candidates=10, keep_rejected=True)
+        addressing = {item["expects"], *item.get("answers", [])}
+        lowest = max((h.rank for h in hits if h.id in addressing), default=-1)
+        for hit in hits:
+            decisions.append(hit.decision.value)
+            verdict = f"{hit.decision.value} p={hit.p_match:.2f}"
+            if hit.id in addressing:
+                checks += 1
+                if hit.decision.value != "accept":
+                    failures.append(f"addresses {item['query']!r}: {hit.text[:50]!r} {verdict}")
+            elif hit.id in item.get("trap", []):
+                checks += 1
+                if hit.decision.value != "reject":
+                    failures.append(f"violates {item['query']!r}: {hit.text[:50]!r} {verdict}")
+            else:
+                checks += 1
+                if hit.decision.value != "reject" and hit.rank < lowest:
+                    failures.append(f"unrelated to {item['query']!r} yet above an answer: {hit.text[:50]!r} {verdict}")
+    abstain = decisions.count("abstain") / max(1, len(decisions))
+    console.print(f"\n[bold]relevance-mode checks: {checks - len(failures)}/{checks} right[/] (answers accepted, "
+                  f"traps rejected, unrelated passages rejected or ranked below the answers); abstain rate "
+                  f"{abstain:.0%} of {len(decisions)} verdicts")
+    for failure in failures:
+        console.print(f"  [yellow]not right:[/] {failure}")
 
 
 def check_identity_verdicts(pipe: verirank.Pipeline, queries: list[dict], docs: dict) -> None:

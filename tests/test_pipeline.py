@@ -104,3 +104,25 @@ def test_documents_with_metadata_round_trip(torch_encoder):
     p = verirank.Pipeline.default(encoder=torch_encoder, verifier=None)
     p.add([Document(id="z", text="zebras graze", metadata={"src": "wiki"})])
     assert p.search("zebra", k=1)[0].metadata == {"src": "wiki"}
+
+
+def _verdict(decision: str, p: float) -> verirank.Verdict:
+    from verirank.types import Category, Reason
+
+    reasons = [Reason(category=Category.MATCH if decision == "accept" else Category.NEGATION, confidence=0.9)]
+    return verirank.Verdict(candidate="x", p_match=p, decision=decision, reasons=reasons, mode="relevance")
+
+
+def test_final_score_moves_verified_hits_by_p_match_and_drops_rejects():
+    from verirank.pipeline import REJECT_PENALTY, final_score
+    from verirank.types import Level
+
+    assert final_score(0.6, None, 0.1, Level.FULL) == 0.6  # unverified: stage 1 unchanged
+    assert final_score(0.6, _verdict("accept", 0.9), 0.1, Level.FULL) == pytest.approx(0.64)
+    assert final_score(0.6, _verdict("reject", 0.1), 0.1, Level.FULL) is None
+    assert final_score(0.6, _verdict("reject", 0.1), 0.1, Level.FULL, keep_rejected=True) == pytest.approx(
+        0.56 - REJECT_PENALTY)
+    abstain = _verdict("abstain", 0.2)
+    assert final_score(0.6, abstain, 0.1, Level.FULL) == pytest.approx(0.57)
+    assert final_score(0.6, abstain, 0.1, Level.FULL, move_abstained=False) == 0.6  # no evidence: stage-1 order
+    assert final_score(0.6, abstain, 0.1, Level.STRICT) is None

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from verirank.encoders import Encoder, load_encoder
-from verirank.encoders.base import check_texts
+from verirank.encoders.base import check_texts, extend_states
 from verirank.errors import ConfigError, InputError, MissingDependency
 from verirank.index.base import IndexSpec, RawHit, VectorIndex, search_stored
 from verirank.index.factory import create_index, index_exists, open_index
@@ -136,8 +136,7 @@ class Pipeline:
         docs = as_documents(texts, ids, metadata, id_offset=len(self.index))
         if not docs:
             return []
-        encoded = self.encoder.encode([d.text for d in docs], batch_size=batch_size,
-                                      state_layer=self.token_head.state_layer)
+        encoded = self._encode_documents([d.text for d in docs], self.index.spec.max_stored_tokens, batch_size)
         self.index.add(
             docs,
             encoded.pooled,
@@ -147,6 +146,12 @@ class Pipeline:
             overwrite=overwrite,
         )
         return [d.id for d in docs]
+
+    def _encode_documents(self, texts: list[str], max_tokens: int, batch_size: int = 32) -> Any:
+        """Pooled vectors (the encoder window) and token states up to ``max_tokens`` per text,
+        continued past the encoder window so a long document's later text is verified too."""
+        encoded = self.encoder.encode(texts, batch_size=batch_size, state_layer=self.token_head.state_layer)
+        return extend_states(self.encoder, texts, encoded, max_tokens, self.token_head.state_layer)
 
     def upsert(self, texts: Sequence[str] | Sequence[Document], ids: Sequence[str] | None = None,
                metadata: Sequence[dict[str, Any]] | None = None, **options: Any) -> list[str]:
@@ -221,16 +226,9 @@ class Pipeline:
         ranked = []
         for h in raw:
             verdict = verdicts.get(h.id)
-            score = h.score
-            if verdict is not None:
-                score += self.rerank_weight * (verdict.p_match - 0.5)
-                if verdict.decision is Decision.REJECT:
-                    if not keep_rejected:
-                        continue
-                    score -= REJECT_PENALTY
-                if verdict.decision is Decision.ABSTAIN and level is Level.STRICT:
-                    continue
-            ranked.append((score, h, verdict))
+            score = final_score(h.score, verdict, self.rerank_weight, level, keep_rejected)
+            if score is not None:
+                ranked.append((score, h, verdict))
         ranked.sort(key=lambda item: -item[0])
         return [
             SearchHit(id=h.id, text=stored[h.id].text, score=score, stage1_score=h.score, rank=r,
@@ -313,7 +311,7 @@ class Pipeline:
         texts = check_texts(candidates, "candidate")
         if not texts:
             return []
-        enc = self.encoder.encode(texts, state_layer=self.verifier.state_layer)
+        enc = self._encode_documents(texts, self.verifier.max_tokens)
         states = self.verifier.project(enc.token_states)
         q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
                         encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
@@ -337,6 +335,24 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def final_score(stage1: float, verdict: Verdict | None, weight: float, level: Level,
+                keep_rejected: bool = False, move_abstained: bool = True) -> float | None:
+    """A hit's final score, or None when it is dropped. Unverified hits keep their stage-1 score;
+    a verified one moves by ``weight * (p_match - 0.5)`` (an abstention only if ``move_abstained``);
+    a rejected one is dropped (or, kept, sinks below every other); at ``strict`` an abstention is
+    dropped."""
+    if verdict is None:
+        return stage1
+    if verdict.decision is Decision.REJECT:
+        return stage1 + weight * (verdict.p_match - 0.5) - REJECT_PENALTY if keep_rejected else None
+    if verdict.decision is Decision.ABSTAIN:
+        if level is Level.STRICT:
+            return None
+        if not move_abstained:
+            return stage1
+    return stage1 + weight * (verdict.p_match - 0.5)
 
 
 def _load_verifier(verifier: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -103,14 +104,28 @@ def test_strict_returns_no_abstain(filled):
     assert all(h.decision.value == "accept" for h in hits)
 
 
-def test_long_passages_keep_their_first_tokens(tmp_path, torch_encoder, shipped):
+def test_long_passages_are_stored_in_windows_past_the_encoder_window(tmp_path, torch_encoder, shipped):
     p = verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=shipped)
-    long_text = "the valve opens at high pressure. " * 60
+    long_text = "the valve opens at high pressure. " * 60  # ~420 tokens
     p.add([long_text], ids=["long"])
     stored = p.index.get(["long"], with_states=True)[0]
-    assert stored.token_states.shape == (shipped.cfg.max_doc_tokens, shipped.dim)
-    assert stored.token_spans[0][0] == 0 and stored.token_spans[-1][1] < len(long_text) // 2
-    assert stored.truncated  # longer than the encoder window too: recorded
+    assert stored.token_states.shape == (shipped.max_tokens, shipped.dim)
+    assert shipped.max_tokens == shipped.doc_windows * shipped.cfg.max_doc_tokens
+    starts = stored.token_spans[:, 0]
+    assert starts[0] == 0 and (np.diff(starts) > 0).all()  # one pass after another, in text order
+    one_pass = torch_encoder.encode([long_text]).offsets[0]
+    assert stored.token_spans[-1][1] > one_pass[-1][1]  # beyond what the encoder window saw
+    assert stored.truncated  # the pooled vector still reads the first window only: recorded
+
+
+def test_a_match_in_a_later_window_counts(torch_encoder, shipped):
+    filler = "The annual report covers staffing, budgets and the schedule of routine maintenance. " * 8
+    late = filler + "The dog bit the man in the park."
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+    p.add([late, filler], ids=["late", "filler"])
+    hits = {h.id: h for h in p.search("the dog bit the man", k=2, level="full", mode="relevance", keep_rejected=True)}
+    # the first windows of the two are the same words: only the late window can tell them apart
+    assert hits["late"].p_match > 2 * hits["filler"].p_match
 
 
 def test_index_built_without_the_head_is_refused(tmp_path, torch_encoder, shipped):
@@ -134,3 +149,22 @@ def test_exclusion_check_rejects_above_the_threshold_and_names_both_spans(torch_
     hits = p.search(query, k=2, level="full", keep_rejected=True)
     assert not any(r.category.value == "exclusion" for h in hits for r in h.reasons)
     assert not any(h.constraints for h in p.search(query, k=2, level="off"))
+
+
+def test_an_excluded_thing_mentioned_in_a_later_window_is_found(torch_encoder, shipped):
+    from verirank.constraints import parse_constraints
+    from verirank.verifier.exclusion import mentions
+
+    filler = "The annual report covers staffing, budgets and the schedule of routine maintenance. " * 8
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+    p.add([filler + "Guests also enjoy the rooftop swimming pool.", filler], ids=["late", "filler"])
+    query = "the annual maintenance report without the swimming pool"
+    exclusions = [c for c in parse_constraints(query).constraints if c.kind.value == "exclusion"]
+    q = torch_encoder.encode([query], state_layer=shipped.state_layer)
+    q_states = shipped.project_query(q.token_states[0])
+    evidence = {}
+    for doc in p.index.get(["late", "filler"], with_states=True):
+        (found,) = mentions(q_states, q.offsets[0], exclusions, doc.token_states, doc.token_spans, doc.text)
+        evidence[doc.id] = found
+    assert evidence["late"].evidence > evidence["filler"].evidence + 0.2
+    assert evidence["late"].candidate_span.start > len(filler)  # found where it is, past the first window

@@ -82,3 +82,26 @@ def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
     pooled = summed / counts
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
     return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def extend_states(encoder: Encoder, texts: Sequence[str], encoded: EncodedBatch, max_tokens: int,
+                  state_layer: int | None = None) -> EncodedBatch:
+    """Token states of texts longer than the encoder window, continued pass by pass over the rest of
+    each text until ``max_tokens`` states or its end. Pooled vectors (stage 1) stay as encoded."""
+    states, offsets = list(encoded.token_states), list(encoded.offsets)
+    pending = [i for i, cut in enumerate(encoded.truncated) if cut and 0 < len(states[i]) < max_tokens]
+    while pending:
+        starts = {i: int(offsets[i][-1, 1]) for i in pending}
+        pending = [i for i in pending if texts[i][starts[i]:].strip()]
+        if not pending:
+            break
+        more = encoder.encode([texts[i][starts[i]:] for i in pending], state_layer=state_layer)
+        still = []
+        for j, i in enumerate(pending):
+            room = max_tokens - len(states[i])
+            states[i] = np.concatenate([states[i], more.token_states[j][:room]])
+            offsets[i] = np.concatenate([offsets[i], more.offsets[j][:room] + starts[i]]).astype(offsets[i].dtype)
+            if more.truncated[j] and len(states[i]) < max_tokens:
+                still.append(i)
+        pending = still
+    return EncodedBatch(encoded.pooled, states, offsets, encoded.truncated)

@@ -17,6 +17,8 @@ from verirank.types import Category, Decision, Level, Mode, Reason, Span, Verdic
 
 log = logging.getLogger(__name__)
 
+DOC_WINDOWS = 3  # windows of max_doc_tokens stored per document: 3 x 96 covers the encoder's 256-token pass
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -38,22 +40,30 @@ class QueryStates:
 class NearMissVerifier:
     """A loaded checkpoint: the token head (for the index) and the verdict function."""
 
-    def __init__(self, model: Any, calibration: Any, meta: dict[str, Any], path: Path | None = None) -> None:
+    def __init__(self, model: Any, calibration: Any, meta: dict[str, Any], path: Path | None = None,
+                 doc_windows: int = DOC_WINDOWS) -> None:
         self._torch = require("torch", extra="torch")
+        if not isinstance(doc_windows, int) or doc_windows < 1:
+            raise ConfigError(f"doc_windows must be a positive integer, got {doc_windows!r}")
         self.model = model
         self.calibration = calibration
         self.meta = meta
         self.path = path
         self.cfg = model.cfg
+        self.doc_windows = doc_windows
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> NearMissVerifier:
-        """Load a checkpoint directory (default: the one shipped in the package)."""
+    def load(cls, path: str | Path | None = None, doc_windows: int = DOC_WINDOWS) -> NearMissVerifier:
+        """Load a checkpoint directory (default: the one shipped in the package).
+
+        ``doc_windows``: how many windows of ``max_doc_tokens`` tokens an index stores per document
+        (the per-document storage budget); verification reads every stored window.
+        """
         from verirank.verifier import checkpoint
 
         directory = Path(path) if path is not None else checkpoint.shipped_path()
         model, calibration, meta = checkpoint.load(directory)
-        return cls(model, calibration, meta, directory)
+        return cls(model, calibration, meta, directory, doc_windows)
 
     # ---- TokenHead protocol (what the index stores) ----------------------------------------
     @property
@@ -66,26 +76,36 @@ class NearMissVerifier:
 
     @property
     def max_tokens(self) -> int:
-        return int(self.cfg.max_doc_tokens)
+        """Token states stored per document: ``doc_windows`` windows of ``max_doc_tokens``."""
+        return int(self.cfg.max_doc_tokens) * self.doc_windows
 
     @property
     def state_layer(self) -> int | None:
         return self.cfg.state_layer
 
     def project(self, states: Sequence[np.ndarray], max_tokens: int | None = None, batch_size: int = 64) -> list[np.ndarray]:
-        """Frozen encoder states (L, 384) -> head states (min(L, max_tokens), token_dim)."""
+        """Frozen encoder states (L, 384) -> head states (min(L, max_tokens), token_dim).
+
+        The head reads each window of ``max_doc_tokens`` tokens on its own (as in training); a
+        document's windows are concatenated.
+        """
         torch = self._torch
-        limit = max_tokens or self.cfg.max_doc_tokens
-        out: list[np.ndarray] = [np.empty(0)] * len(states)
-        order = sorted(range(len(states)), key=lambda i: states[i].shape[0])
+        limit = max_tokens or self.max_tokens
+        size = min(limit, self.cfg.max_doc_tokens)
+        pieces = [(i, lo, hi) for i, s in enumerate(states) for lo, hi in windows(min(len(s), limit), size)]
+        projected: list[np.ndarray] = [np.empty(0)] * len(pieces)
+        order = sorted(range(len(pieces)), key=lambda j: pieces[j][2] - pieces[j][1])
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                x, mask = _pad([states[i][:limit] for i in idx])
+                x, mask = _pad([states[pieces[j][0]][pieces[j][1] : pieces[j][2]] for j in idx])
                 y = self.model.project(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
-                for row, i in enumerate(idx):
-                    out[i] = y[row, : int(mask[row].sum())].copy()
-        return out
+                for row, j in enumerate(idx):
+                    projected[j] = y[row, : int(mask[row].sum())].copy()
+        out: list[list[np.ndarray]] = [[] for _ in states]
+        for (i, _, _), y in zip(pieces, projected):
+            out[i].append(y)
+        return [np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32) for parts in out]
 
     def project_query(self, states: np.ndarray) -> np.ndarray:
         return self.project([states], max_tokens=self.cfg.max_query_tokens)[0]
@@ -101,7 +121,34 @@ class NearMissVerifier:
         return self.calibration.for_mode(Mode(mode).value).p_match(self._torch.from_numpy(logits)).numpy()
 
     def logits(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """-> uncalibrated match logits (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""
+        """-> uncalibrated match logits (N,), category probabilities (N, C), cosine maps [(Lq, Ld)].
+
+        A candidate longer than one window scores as its best-matching window (its map is that window's).
+        """
+        logits, cats, maps, _ = self._best_windows(query, candidates, mode)
+        return logits, cats, maps
+
+    def _best_windows(self, query: QueryStates, candidates: Sequence[Candidate],
+                      mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[Candidate]]:
+        """Score every window of every candidate; keep each candidate's highest-logit window."""
+        size = self.cfg.max_doc_tokens
+        owner, parts = [], []
+        for i, c in enumerate(candidates):
+            for lo, hi in windows(len(c.states), size, full_last=True) or [(0, 0)]:
+                owner.append(i)
+                parts.append(c if (lo, hi) == (0, len(c.states)) else
+                             Candidate(c.text, c.states[lo:hi], None if c.spans is None else c.spans[lo:hi],
+                                       c.stage1_score))
+        logits, cats, maps = self._window_logits(query, parts, mode)
+        best: dict[int, int] = {}
+        for j, i in enumerate(owner):
+            if i not in best or logits[j] > logits[best[i]]:
+                best[i] = j
+        keep = [best[i] for i in range(len(candidates))]
+        return logits[keep], cats[keep], [maps[j] for j in keep], [parts[j] for j in keep]
+
+    def _window_logits(self, query: QueryStates, candidates: Sequence[Candidate],
+                       mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         torch = self._torch
         if not candidates:
             return np.zeros(0), np.zeros((0, self.cfg.n_categories)), []
@@ -127,14 +174,24 @@ class NearMissVerifier:
         mode, level = Mode(mode), Level(level)
         if level is Level.OFF:
             raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
-        p, cats, maps = self.score(query, candidates, mode)
+        logits, cats, maps, best = self._best_windows(query, candidates, mode)
+        p = self.calibrated(logits, mode)
         cal = self.calibration.for_mode(mode.value)
         verdicts = []
-        for i, cand in enumerate(candidates):
+        for i, cand in enumerate(best):
             decision = decide(float(p[i]), cal, level)
             verdicts.append(Verdict(candidate=cand.text, p_match=float(np.clip(p[i], 0, 1)), decision=decision,
                                     reasons=explain(query, cand, cats[i], maps[i], decision, mode), mode=mode))
         return verdicts
+
+
+def windows(n_tokens: int, size: int, full_last: bool = False) -> list[tuple[int, int]]:
+    """Consecutive ``[lo, hi)`` token windows of at most ``size`` covering ``n_tokens``; with
+    ``full_last`` a short last window is widened backwards to ``size`` (overlapping its neighbour)."""
+    out = [(lo, min(lo + size, n_tokens)) for lo in range(0, n_tokens, size)]
+    if full_last and len(out) > 1:
+        out[-1] = (n_tokens - size, n_tokens)
+    return out
 
 
 def decide(p: float, cal: Any, level: Level) -> Decision:
