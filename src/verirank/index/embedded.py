@@ -117,8 +117,8 @@ class EmbeddedIndex:
         count = len(self._row)
         if count != manifest["count"]:
             raise ValueError(f"{count} live documents but the manifest says {manifest['count']}")
-        self._next_key = int(manifest.get("next_key", max((int(s.keys[-1]) + 1 for s in self._segments if len(s)),
-                                                          default=0)))
+        used = [int(a.max()) + 1 for s in self._segments for a in (s.keys, s.deletes) if len(a)]
+        self._next_key = int(manifest.get("next_key", max(used, default=0)))  # keys are never reused
 
     def _apply_tombstones(self) -> None:
         dead = np.concatenate([np.zeros(0, np.uint64), *(s.deletes for s in self._segments)])
@@ -316,9 +316,10 @@ class EmbeddedIndex:
         """Groups of neighbouring segments to merge (a group of one stays as it is).
 
         ``merge_all``: everything with live rows into one. Otherwise, while more than
-        ``max_segments`` groups remain, join the neighbouring pair with the fewest live rows,
-        so an automatic merge rewrites only small, recent segments in the common case and
-        at most about 4/max_segments of the index in any case.
+        ``max_segments`` groups remain, join the neighbouring pair with the fewest live rows.
+        A commit adds one segment, so it triggers at most one merge, which rewrites the
+        smallest neighbouring pair: usually small recent segments, and never more than
+        2/max_segments of the live rows (the S pair sums of S+1 groups add up to at most 2N).
         """
         if merge_all:
             return [segments] if segments else []
