@@ -332,3 +332,15 @@ def test_in_memory_index_compacts(tmp_path):
     before = index.search(query, 5)
     index.compact()
     assert index.search(query, 5) == before and index.ids() == [i for i in batch.ids if i not in ("d2", "d3")]
+
+
+def test_commit_without_changes_writes_nothing(tmp_path):
+    rng = np.random.default_rng(12)
+    path = tmp_path / "ix"
+    index = EmbeddedIndex.create(SPEC, path, ann="exact", autocommit=False)
+    add(index, rng, 0, 10)
+    index.commit()
+    before = (manifest(path)["generation"], digest_tree(path))
+    index.commit()
+    index.close()
+    assert (manifest(path)["generation"], digest_tree(path)) == before
