@@ -344,3 +344,18 @@ def test_commit_without_changes_writes_nothing(tmp_path):
     index.commit()
     index.close()
     assert (manifest(path)["generation"], digest_tree(path)) == before
+
+
+def test_rows_deleted_before_their_commit_stay_deleted_through_a_merge(tmp_path):
+    rng = np.random.default_rng(13)
+    path = tmp_path / "ix"
+    index = EmbeddedIndex.create(SPEC, path, ann="exact", max_segments=2)
+    add(index, rng, 0, 3)
+    add(index, rng, 3, 3)
+    index.autocommit = False
+    add(index, rng, 100, 50)
+    index.delete(["d120"])  # never reaches the disk: dropped from the pending rows
+    index.commit()  # three segments: the two small ones merge, the new one stays as written
+    assert index.segment_count() == 2 and "d120" not in index and len(index) == 55
+    assert "d120" not in index.ids() and all(h.id != "d120" for h in index.search(np.ones(DIM, np.float32), 55)[0])
+    assert EmbeddedIndex.open(path).ids() == index.ids()

@@ -123,7 +123,8 @@ class EmbeddedIndex:
     def _apply_tombstones(self) -> None:
         dead = np.concatenate([np.zeros(0, np.uint64), *(s.deletes for s in self._segments)])
         for segment in self._segments:
-            segment.live = ~np.isin(segment.keys, dead) if len(dead) else np.ones(len(segment), dtype=bool)
+            if len(dead):
+                segment.live &= ~np.isin(segment.keys, dead)
 
     def _reindex(self) -> None:
         """Rebuild id -> (segment, row) from the live rows; a later segment wins (it cannot clash)."""
