@@ -359,3 +359,50 @@ def test_rows_deleted_before_their_commit_stay_deleted_through_a_merge(tmp_path)
     assert index.segment_count() == 2 and "d120" not in index and len(index) == 55
     assert "d120" not in index.ids() and all(h.id != "d120" for h in index.search(np.ones(DIM, np.float32), 55)[0])
     assert EmbeddedIndex.open(path).ids() == index.ids()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_operations_match_a_dict_model(tmp_path, seed):
+    """Adds, overwrites, deletes, commits, merges, compactions and reopens against a plain dict."""
+    rng = np.random.default_rng(100 + seed)
+    path = tmp_path / "ix"
+    index = EmbeddedIndex.create(SPEC, path, ann="exact", autocommit=False, max_segments=3)
+    model: dict[str, tuple[np.ndarray, str]] = {}
+    order: list[str] = []
+    for step in range(60):
+        op = rng.choice(["add", "overwrite", "delete", "commit", "compact", "reopen"], p=[.35, .15, .2, .2, .03, .07])
+        if op == "add":
+            ids = [f"n{step}_{i}" for i in range(int(rng.integers(1, 6)))]
+            vecs = unit_vectors(rng, len(ids), DIM)
+            index.add([Document(id=i, text=f"t{step}") for i in ids], vecs, [np.ones((2, TOK), np.float32)] * len(ids))
+            model.update({i: (v, f"t{step}") for i, v in zip(ids, vecs)})
+            order += ids
+        elif op == "overwrite" and model:
+            doc_id = str(rng.choice(sorted(model)))
+            vec = unit_vectors(rng, 1, DIM)
+            index.add([Document(id=doc_id, text=f"o{step}")], vec, [np.ones((1, TOK), np.float32)], overwrite=True)
+            model[doc_id] = (vec[0], f"o{step}")
+            order = [i for i in order if i != doc_id] + [doc_id]
+        elif op == "delete" and model:
+            gone = [str(i) for i in rng.choice(sorted(model), size=min(len(model), int(rng.integers(1, 4))), replace=False)]
+            index.delete(gone)
+            for doc_id in gone:
+                del model[doc_id]
+            order = [i for i in order if i not in gone]
+        elif op == "commit":
+            index.commit()
+        elif op == "compact":
+            index.compact()
+        elif op == "reopen":
+            index.commit()
+            index = EmbeddedIndex.open(path, autocommit=False, max_segments=3)
+        assert index.ids() == order and len(index) == len(model)
+    index.commit()
+    for ix in (index, EmbeddedIndex.open(path)):
+        assert ix.ids() == order
+        assert {d.id: d.text for d in ix.get(order)} == {i: model[i][1] for i in order}
+        if order:
+            query = unit_vectors(rng, 1, DIM)[0]
+            expected = sorted(order, key=lambda i: -float(model[i][0] @ query))[:5]
+            assert [h.id for h in ix.search(query, 5)[0]] == expected
+    assert ix.segment_count() <= 3
