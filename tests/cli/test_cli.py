@@ -71,3 +71,22 @@ def test_missing_index_and_file(tmp_path):
     assert res.exit_code == 2 and "verirank index" in res.output
     res = runner.invoke(app, ["index", str(tmp_path / "nope.jsonl"), "--index", str(tmp_path / "ix")])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_compact_merges_segments(tmp_path):
+    import numpy as np
+
+    from verirank.index import EmbeddedIndex, IndexSpec
+    from verirank.types import Document
+
+    spec = IndexSpec(encoder_id="e", space="s", dim=4)
+    index = EmbeddedIndex.create(spec, tmp_path / "ix")
+    for i in range(3):
+        index.add([Document(id=f"d{i}", text="t")], np.eye(4, dtype=np.float32)[i : i + 1])
+    index.delete(["d1"])
+    res = runner.invoke(app, ["compact", "--index", str(tmp_path / "ix")])
+    assert res.exit_code == 0, res.output
+    assert "compacted 4 segment(s) into 1" in res.output and "2 documents" in res.output
+    assert EmbeddedIndex.open(tmp_path / "ix").ids() == ["d0", "d2"]
+    res = runner.invoke(app, ["compact", "--index", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "does not exist" in res.output

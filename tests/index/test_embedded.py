@@ -112,7 +112,7 @@ def test_missing_and_corrupt_directories(tmp_path):
     docs, vecs, states, spans = batch(rng, 0, 5)
     index.add(docs, vecs, states, spans)
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
-    vec_file = tmp_path / "ix" / f"gen-{manifest['generation']:06d}" / "vectors.npy"
+    vec_file = tmp_path / "ix" / manifest["segments"][-1]["name"] / "vectors.npy"
     data = bytearray(vec_file.read_bytes())
     data[-3] ^= 0xFF
     vec_file.write_bytes(bytes(data))

@@ -121,6 +121,27 @@ def info(index_dir: IndexOpt) -> None:
     out.print_json(json.dumps(described.model_dump()))
 
 
+@app.command()
+def compact(index_dir: IndexOpt) -> None:
+    """Merge an index's segments into one, dropping deleted and replaced documents."""
+    from verirank.index.embedded import EmbeddedIndex
+
+    try:
+        index = EmbeddedIndex.open(index_dir)
+        segments, bytes_before = index.segment_count(), index.info().bytes_on_disk or 0
+        started = time.perf_counter()
+        index.compact()
+        elapsed = time.perf_counter() - started
+        info = index.info()
+    except VerirankError as exc:
+        fail(exc)
+        return
+    console.print(
+        f"compacted {segments} segment(s) into {index.segment_count()} in {elapsed:.1f}s: "
+        f"{info.count} documents, {bytes_before / 1e6:.1f} MB -> {(info.bytes_on_disk or 0) / 1e6:.1f} MB on disk"
+    )
+
+
 
 from verirank.cli import train as _train_commands  # noqa: E402,F401  (registers train, calibrate)
 
