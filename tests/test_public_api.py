@@ -8,7 +8,7 @@ EXPECTED = [
     "BackendUnavailable", "Category", "CheckpointError", "ConfigError", "Constraint", "ConstraintKind", "Decision",
     "DimensionMismatch", "Document", "EncoderMismatch", "IndexError_", "IndexInfo", "InputError",
     "Level", "MissingDependency", "Mode", "NearMissPair", "Pipeline", "QueryConstraints", "Reason", "SearchHit", "Span",
-    "Verdict", "VerirankError", "__version__", "parse_constraints",
+    "TokenAlignment", "Verdict", "VerirankError", "__version__", "parse_constraints",
 ]
 
 

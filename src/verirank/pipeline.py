@@ -17,7 +17,8 @@ from verirank.index.base import IndexSpec, RawHit, VectorIndex, search_stored
 from verirank.index.factory import create_index, index_exists, open_index
 from verirank.tokenhead import IdentityHead, TokenHead
 from verirank.types import (
-    Category, ConstraintKind, Decision, Document, Level, Mode, QueryConstraints, Reason, SearchHit, Span, Verdict,
+    Category, ConstraintKind, Decision, Document, Level, Mode, QueryConstraints, Reason, SearchHit, Span, TokenAlignment,
+    Verdict,
 )
 
 log = logging.getLogger(__name__)
@@ -221,16 +222,9 @@ class Pipeline:
         ranked = []
         for h in raw:
             verdict = verdicts.get(h.id)
-            score = h.score
-            if verdict is not None:
-                score += self.rerank_weight * (verdict.p_match - 0.5)
-                if verdict.decision is Decision.REJECT:
-                    if not keep_rejected:
-                        continue
-                    score -= REJECT_PENALTY
-                if verdict.decision is Decision.ABSTAIN and level is Level.STRICT:
-                    continue
-            ranked.append((score, h, verdict))
+            score = self._final_score(h.score, verdict, level, keep_rejected)
+            if score is not None:
+                ranked.append((score, h, verdict))
         ranked.sort(key=lambda item: -item[0])
         return [
             SearchHit(id=h.id, text=stored[h.id].text, score=score, stage1_score=h.score, rank=r,
@@ -304,22 +298,88 @@ class Pipeline:
         level: str | Level = Level.FULL,
     ) -> list[Verdict]:
         """Verdicts for ``query`` against each candidate text (no index needed)."""
+        q, cands = self._pair_states(query, candidates)
+        return self.verifier.verify(q, cands, _mode(mode), _level(level)) if cands else []
+
+    def rerank(
+        self,
+        query: str,
+        candidates: Sequence[str],
+        top_n: int | None = None,
+        *,
+        mode: str | Mode = Mode.RELEVANCE,
+        level: str | Level = Level.FULL,
+        keep_rejected: bool = True,
+    ) -> list[SearchHit]:
+        """Verify given candidate texts and order them by the final score ``search`` uses (no index).
+
+        ``hit.id`` is the candidate's position in ``candidates``; rejected candidates come last
+        (dropped unless ``keep_rejected``); ``top_n`` keeps the first N.
+        """
+        mode, level = _mode(mode), _level(level)
+        if level is Level.OFF:
+            raise ConfigError("rerank verifies every candidate; pick level light, full or strict")
+        if top_n is not None and (not isinstance(top_n, int) or top_n < 1):
+            raise InputError(f"top_n must be a positive integer, got {top_n!r}")
+        q, cands = self._pair_states(query, candidates)
+        verdicts = self.verifier.verify(q, cands, mode, level) if cands else []
+        ranked = []
+        for i, (cand, verdict) in enumerate(zip(cands, verdicts)):
+            score = self._final_score(float(cand.stage1_score), verdict, level, keep_rejected)
+            if score is not None:
+                ranked.append((score, i, cand, verdict))
+        ranked.sort(key=lambda item: -item[0])
+        return [
+            SearchHit(id=str(i), text=cand.text, score=score, stage1_score=float(cand.stage1_score), rank=r,
+                      verified=True, p_match=v.p_match, decision=v.decision, reasons=v.reasons)
+            for r, (score, i, cand, v) in enumerate(ranked[:top_n])
+        ]
+
+    def explain(self, query: str, candidate: str, *, mode: str | Mode = Mode.RELEVANCE,
+                level: str | Level = Level.FULL) -> TokenAlignment:
+        """The verdict for one pair and the token-similarity map the verifier read (cosine of its
+        projected token states), with each token's character span."""
+        mode, level = _mode(mode), _level(level)
+        if level is Level.OFF:
+            raise ConfigError("explain needs a verdict; pick level light, full or strict")
+        q, cands = self._pair_states(query, [candidate])
+        _, _, maps = self.verifier.logits(q, cands, mode)
+        verdict = self.verifier.verify(q, cands, mode, level)[0]
+        return TokenAlignment(
+            query=query, candidate=candidate,
+            query_tokens=_token_spans(query, q.spans), candidate_tokens=_token_spans(candidate, cands[0].spans),
+            similarity=np.round(maps[0], 4).tolist(), verdict=verdict,
+        )
+
+    def _pair_states(self, query: str, candidates: Sequence[str]) -> tuple[Any, list[Any]]:
+        """Query and candidate texts -> verifier inputs (projected token states, spans, stage-1 cosine)."""
         from verirank.verifier.runtime import Candidate, QueryStates
 
         if self.verifier is None:
             raise ConfigError("this pipeline has no verifier; create it with Pipeline.default(verifier='shipped')")
-        mode, level = _mode(mode), _level(level)
         encoded = self._encode_query(query)
         texts = check_texts(candidates, "candidate")
-        if not texts:
-            return []
-        enc = self.encoder.encode(texts, state_layer=self.verifier.state_layer)
-        states = self.verifier.project(enc.token_states)
         q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
                         encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        if not texts:
+            return q, []
+        enc = self.encoder.encode(texts, state_layer=self.verifier.state_layer)
+        states = self.verifier.project(enc.token_states)
         cosines = enc.pooled @ encoded.pooled[0]
-        cands = [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
-        return self.verifier.verify(q, cands, mode, level)
+        return q, [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
+
+    def _final_score(self, stage1: float, verdict: Verdict | None, level: Level, keep_rejected: bool) -> float | None:
+        """Stage-1 score moved by p_match; None when the verdict drops the hit."""
+        if verdict is None:
+            return stage1
+        score = stage1 + self.rerank_weight * (verdict.p_match - 0.5)
+        if verdict.decision is Decision.REJECT:
+            if not keep_rejected:
+                return None
+            score -= REJECT_PENALTY
+        if verdict.decision is Decision.ABSTAIN and level is Level.STRICT:
+            return None
+        return score
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:
         """Stage-1 cosine between ``text`` and each of ``others`` (no index needed)."""
@@ -349,6 +409,10 @@ def _load_verifier(verifier: Any) -> Any:
     if verifier == "shipped":
         return NearMissVerifier.load()
     return NearMissVerifier.load(verifier)
+
+
+def _token_spans(text: str, spans: np.ndarray) -> list[Span]:
+    return [Span(start=int(a), end=int(b), text=text[int(a) : int(b)]) for a, b in spans]
 
 
 def _mode(mode: str | Mode) -> Mode:

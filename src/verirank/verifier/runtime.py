@@ -102,11 +102,15 @@ class NearMissVerifier:
 
     def logits(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """-> uncalibrated match logits (N,), category probabilities (N, C), cosine maps [(Lq, Ld)]."""
+        return self._pair_logits([query] * len(candidates), candidates, [Mode(mode)] * len(candidates))
+
+    def _pair_logits(self, queries: Sequence[QueryStates], candidates: Sequence[Candidate],
+                     modes: Sequence[Mode]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One forward pass over pairs (queries[i], candidates[i]) in modes[i]."""
         torch = self._torch
         if not candidates:
             return np.zeros(0), np.zeros((0, self.cfg.n_categories)), []
-        mode_index = 1 if Mode(mode) is Mode.IDENTITY else 0
-        q, q_mask = _pad([query.states] * len(candidates))
+        q, q_mask = _pad([query.states for query in queries])
         d, d_mask = _pad([c.states for c in candidates])
         cosine = None
         if self.cfg.use_cosine:
@@ -116,11 +120,11 @@ class NearMissVerifier:
         with torch.inference_mode():
             logits, cat_logits, maps = self.model.score_projected(
                 torch.from_numpy(q), torch.from_numpy(q_mask), torch.from_numpy(d), torch.from_numpy(d_mask),
-                torch.full((len(candidates),), mode_index, dtype=torch.long), cosine,
+                torch.tensor([1 if m is Mode.IDENTITY else 0 for m in modes], dtype=torch.long), cosine,
             )
             cats = torch.softmax(cat_logits, dim=-1).numpy()
-        lq = query.states.shape[0]
-        return logits.double().numpy(), cats, [maps[i, :lq, : c.states.shape[0]].numpy() for i, c in enumerate(candidates)]
+        return logits.double().numpy(), cats, [maps[i, : qs.states.shape[0], : c.states.shape[0]].numpy()
+                                               for i, (qs, c) in enumerate(zip(queries, candidates))]
 
     def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
                level: Level | str = Level.FULL) -> list[Verdict]:
@@ -128,6 +132,29 @@ class NearMissVerifier:
         if level is Level.OFF:
             raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
         p, cats, maps = self.score(query, candidates, mode)
+        return self._verdicts(query, candidates, p, cats, maps, mode, level)
+
+
+    def verify_many(self, jobs: Sequence[VerifyJob]) -> list[list[Verdict]]:
+        """Verdicts for several queries' candidates from one forward pass over all their pairs
+        (what the service's micro-batcher runs); same verdicts as ``verify`` on each job."""
+        if any(Level(job.level) is Level.OFF for job in jobs):
+            raise ConfigError("level='off' skips verification; pick light/full/strict")
+        pairs = [(job, cand) for job in jobs for cand in job.candidates]
+        modes = [Mode(job.mode) for job, _ in pairs]
+        logits, cats, maps = self._pair_logits([job.query for job, _ in pairs], [c for _, c in pairs], modes)
+        out: list[list[Verdict]] = []
+        i = 0
+        for job in jobs:
+            mode, level = Mode(job.mode), Level(job.level)
+            n = len(job.candidates)
+            p = self.calibrated(logits[i : i + n], mode)
+            out.append(self._verdicts(job.query, job.candidates, p, cats[i : i + n], maps[i : i + n], mode, level))
+            i += n
+        return out
+
+    def _verdicts(self, query: QueryStates, candidates: Sequence[Candidate], p: np.ndarray, cats: np.ndarray,
+                  maps: Sequence[np.ndarray], mode: Mode, level: Level) -> list[Verdict]:
         cal = self.calibration.for_mode(mode.value)
         verdicts = []
         for i, cand in enumerate(candidates):
@@ -135,6 +162,16 @@ class NearMissVerifier:
             verdicts.append(Verdict(candidate=cand.text, p_match=float(np.clip(p[i], 0, 1)), decision=decision,
                                     reasons=explain(query, cand, cats[i], maps[i], decision, mode), mode=mode))
         return verdicts
+
+
+@dataclass(frozen=True)
+class VerifyJob:
+    """One query's candidates to verify, for ``NearMissVerifier.verify_many``."""
+
+    query: QueryStates
+    candidates: Sequence[Candidate]
+    mode: Mode = Mode.RELEVANCE
+    level: Level = Level.FULL
 
 
 def decide(p: float, cal: Any, level: Level) -> Decision:
