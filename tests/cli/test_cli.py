@@ -71,3 +71,9 @@ def test_missing_index_and_file(tmp_path):
     assert res.exit_code == 2 and "verirank index" in res.output
     res = runner.invoke(app, ["index", str(tmp_path / "nope.jsonl"), "--index", str(tmp_path / "ix")])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_serve_refuses_a_missing_index(tmp_path):
+    pytest.importorskip("uvicorn")
+    res = runner.invoke(app, ["serve", "--index", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "verirank index" in res.output
