@@ -357,16 +357,16 @@ class Pipeline:
 
         if self.verifier is None:
             raise ConfigError("this pipeline has no verifier; create it with Pipeline.default(verifier='shipped')")
-        encoded = self._encode_query(query)
+        self._check_query(query)
         texts = check_texts(candidates, "candidate")
-        q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
-                        encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        both = self.encoder.encode([query, *texts], state_layer=self.verifier.state_layer)  # one encoder call
+        q = QueryStates(query, self.verifier.project_query(both.token_states[0]),
+                        both.offsets[0][: self.verifier.cfg.max_query_tokens])
         if not texts:
             return q, []
-        enc = self.encoder.encode(texts, state_layer=self.verifier.state_layer)
-        states = self.verifier.project(enc.token_states)
-        cosines = enc.pooled @ encoded.pooled[0]
-        return q, [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
+        states = self.verifier.project(both.token_states[1:])
+        cosines = both.pooled[1:] @ both.pooled[0]
+        return q, [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, both.offsets[1:], cosines)]
 
     def _final_score(self, stage1: float, verdict: Verdict | None, level: Level, keep_rejected: bool) -> float | None:
         """Stage-1 score moved by p_match; None when the verdict drops the hit."""
