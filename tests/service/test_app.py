@@ -182,6 +182,9 @@ def test_over_the_limits_is_422(client, route, body):
 def test_oversized_body_and_empty_candidate(client):
     _error(client.post("/v1/verify", json={"query": "x", "candidates": ["y" * 30_000]}), 413, "request_too_large")
     _error(client.post("/v1/verify", json={"query": "x", "candidates": ["  "]}), 400, "InputError")
+    _error(client.post("/v1/search", content=b"[" * 5000, headers={"content-type": "application/json"}), 400,
+           "malformed_body")  # nesting too deep for the JSON parser
+    _error(client.post("/v1/search", content=b'{"query": "x"}', headers={"content-type": "text/plain"}), 422)
     _error(client.get("/v1/nowhere"), 404, "not_found")
     _error(client.get("/v1/search"), 405, "method_not_allowed")
 

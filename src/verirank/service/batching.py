@@ -39,7 +39,9 @@ class Coalescer(Generic[T, R]):
     """``coalescer(item, key)`` -> ``run(key, [items...])[i]``, batching concurrent calls that
     share ``key`` (up to ``max_batch`` items, waiting at most ``window_ms`` for company).
 
-    ``observe(stage, batch_size, seconds)`` is told about every batch run.
+    One batch runs at a time; its callers are woken as soon as it is done, and the next caller
+    still waiting becomes the leader of the next batch. ``observe(stage, batch_size, seconds)``
+    is told about every batch run.
     """
 
     run: Callable[[Hashable, list[T]], Sequence[R]]
@@ -48,53 +50,55 @@ class Coalescer(Generic[T, R]):
     window_ms: float = 2.0
     observe: Callable[[str, int, float], None] | None = None
     _pending: list[_Slot[T, R]] = field(default_factory=list)
-    _queue_lock: threading.Condition = field(default_factory=threading.Condition)
-    _run_lock: threading.Lock = field(default_factory=threading.Lock)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+    _running: bool = False
 
     def __call__(self, item: T, key: Hashable = None) -> R:
         slot: _Slot[T, R] = _Slot(item, key)
-        with self._queue_lock:
+        with self._cond:
             self._pending.append(slot)
-            if len(self._pending) >= self.max_batch:
-                self._queue_lock.notify_all()
-        while True:
-            with self._run_lock:
-                if slot.done:
-                    break
-                self._run_next()
-            if slot.done:
-                break
+            self._cond.notify_all()  # a leader collecting company may now have a full batch
+            while not slot.done:
+                if self._running:
+                    self._cond.wait()
+                else:
+                    self._lead()
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[no-any-return]
 
-    def _run_next(self) -> None:
-        """Under the run lock: wait for company, then run the oldest key's batch."""
-        deadline = time.perf_counter() + self.window_ms / 1000
-        with self._queue_lock:
+    def _lead(self) -> None:
+        """Holding the condition: wait for company, run the oldest key's batch, wake its callers."""
+        self._running = True
+        try:
+            deadline = time.perf_counter() + self.window_ms / 1000
             while len(self._pending) < self.max_batch:
                 left = deadline - time.perf_counter()
-                if left <= 0 or not self._queue_lock.wait(left):
+                if left <= 0:
                     break
-            if not self._pending:
-                return
+                self._cond.wait(left)
             key = self._pending[0].key
             batch = [s for s in self._pending if s.key == key][: self.max_batch]
             taken = {id(s) for s in batch}
             self._pending = [s for s in self._pending if id(s) not in taken]
-        started = time.perf_counter()
-        try:
-            results = self.run(key, [s.item for s in batch])
-            for s, r in zip(batch, results, strict=True):
-                s.result = r
-        except BaseException as exc:  # every caller of the batch gets the error
-            for s in batch:
-                s.error = exc
-        finally:
+            self._cond.release()  # run the model without blocking new arrivals
+            started = time.perf_counter()
+            try:
+                results = self.run(key, [s.item for s in batch])
+                for s, r in zip(batch, results, strict=True):
+                    s.result = r
+            except BaseException as exc:  # every caller of the batch gets the error
+                for s in batch:
+                    s.error = exc
+            finally:
+                self._cond.acquire()
             for s in batch:
                 s.done = True
-        if self.observe is not None:
-            self.observe(self.stage, len(batch), time.perf_counter() - started)
+            if self.observe is not None:
+                self.observe(self.stage, len(batch), time.perf_counter() - started)
+        finally:
+            self._running = False
+            self._cond.notify_all()
 
 
 def _split(encoded: EncodedBatch, sizes: list[int]) -> list[EncodedBatch]:
@@ -159,13 +163,15 @@ class CoalescingVerifier:
     state_layer = property(lambda self: self.inner.state_layer)
 
     def project(self, states: Sequence[np.ndarray], max_tokens: int | None = None, batch_size: int = 64) -> list[np.ndarray]:
-        return self._project(list(states), key=max_tokens)
+        # truncating here (what inner.project does with max_tokens) lets query and candidate calls share a batch
+        limit = max_tokens or self.cfg.max_doc_tokens
+        return self._project([s[:limit] for s in states])
 
     def project_query(self, states: np.ndarray) -> np.ndarray:
         return self.project([states], max_tokens=self.cfg.max_query_tokens)[0]
 
-    def _run_project(self, max_tokens: Hashable, calls: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
-        flat = self.inner.project([s for call in calls for s in call], max_tokens=max_tokens)
+    def _run_project(self, _: Hashable, calls: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+        flat = self.inner.project([s for call in calls for s in call], max_tokens=self.cfg.max_doc_tokens)
         out, lo = [], 0
         for call in calls:
             out.append(flat[lo : lo + len(call)])

@@ -39,7 +39,7 @@ def install_error_handlers(app: Any) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Any, exc: HTTPException) -> Any:
-        names = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        names = {400: "malformed_body", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
         return error_response(exc.status_code, names.get(exc.status_code, "http_error"), exc.detail,
                               headers=getattr(exc, "headers", None))
 
