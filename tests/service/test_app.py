@@ -250,7 +250,10 @@ def test_loading_and_failed_loads_are_503(pipe):
         raise verirank.CheckpointError("checkpoint at /nowhere is missing; pass a checkpoint directory")
 
     client = TestClient(create_app(loader=broken))
-    time.sleep(0.1)
+    for _ in range(250):  # the loader thread fails at once; give a loaded machine time to run it
+        if client.get("/readyz").json()["status"] == "unavailable":
+            break
+        time.sleep(0.02)
     body = _error(client.post("/v1/search", json={"query": "x"}), 503)
     assert "/nowhere" in body["detail"] and client.get("/readyz").json()["status"] == "unavailable"
 
