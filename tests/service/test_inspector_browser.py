@@ -1,7 +1,7 @@
 """The inspector page (GET /) in a real headless Chromium: search, verdict badges, the heatmap.
 
 Needs Debian's chromium + chromium-driver (``.ci/run`` installs them) and selenium (extra
-``[browser]``). Saves a screenshot to reports/inspector.png and to $VERIRANK_ARTIFACTS (default
+``[test]``). Saves a screenshot to reports/inspector.png and to $VERIRANK_ARTIFACTS (default
 artifacts/).
 """
 
@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
-webdriver = pytest.importorskip("selenium.webdriver", reason='selenium missing: pip install "verirank[browser]"')
+webdriver = pytest.importorskip("selenium.webdriver", reason='selenium missing: pip install "verirank[test]"')
 
 import verirank  # noqa: E402
 from verirank.service import create_app  # noqa: E402
