@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ class Pipeline:
         self.exclusion_threshold = verifier.meta.get("exclusion_threshold") if verifier is not None else None
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
+        # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
+        self.stage_observer: Callable[[str, float], None] | None = None
         index.spec.check_compatible(self._spec())
 
     def _spec(self, token_dtype: str = "int8") -> IndexSpec:
@@ -207,7 +209,10 @@ class Pipeline:
         else:
             encoded = self._encode_query(query)
         n_candidates = max(k, candidates or (2 * k if verifying else k))
+        recall_started = time.perf_counter()
         found = search_stored(self.index, encoded.pooled, n_candidates, where, with_states=verifying)[0]
+        if self.stage_observer is not None:
+            self.stage_observer("recall", time.perf_counter() - recall_started)
         raw = [RawHit(h.id, h.score) for h in found]  # one round trip for hits + token states
         stored = {h.id: h.document for h in found}
         if not verifying:

@@ -112,7 +112,9 @@ def test_probes_metrics_docs_and_page(client):
     ready = client.get("/readyz").json()
     assert ready["status"] == "ok" and ready["verifier"] is True and ready["documents"] >= 3
     client.post("/v1/verify", json={"query": "q", "candidates": ["q"]})
+    client.post("/v1/search", json={"query": "q"})
     text = client.get("/metrics").text
+    assert 'verirank_stage_latency_seconds_count{stage="recall"}' in text
     assert 'verirank_requests_total{route="/v1/verify",status="200"}' in text
     assert 'verirank_stage_latency_seconds_count{stage="verify"}' in text
     assert "verirank_verdicts_total{" in text and "verirank_batch_size_bucket" in text

@@ -12,8 +12,9 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 class ServiceMetrics:
-    """Request counts and latency per route, model-call latency and batch size per stage
-    (encode, project, verify), verdict counts per decision and mode."""
+    """Request counts and latency per route, latency and batch size per stage (encode, project,
+    verify: batched model calls; recall: index round trips, one query each), verdict counts per
+    decision and mode."""
 
     def __init__(self) -> None:
         prom = require("prometheus_client", extra="server")
@@ -24,7 +25,7 @@ class ServiceMetrics:
         self.request_latency = prom.Histogram("verirank_request_latency_seconds", "HTTP request latency by route.",
                                               ["route"], buckets=LATENCY_BUCKETS_S, registry=self.registry)
         self.stage_latency = prom.Histogram("verirank_stage_latency_seconds",
-                                            "Latency of one batched model call per stage (encode, project, verify).",
+                                            "Latency per stage: one batched model call (encode, project, verify) or one index round trip (recall).",
                                             ["stage"], buckets=LATENCY_BUCKETS_S, registry=self.registry)
         self.batch_size = prom.Histogram("verirank_batch_size", "Calls coalesced into one model call, per stage.",
                                          ["stage"], buckets=BATCH_BUCKETS, registry=self.registry)
