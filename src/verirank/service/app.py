@@ -61,7 +61,7 @@ def create_app(pipeline: Any = None, *, loader: Callable[[], Any] | None = None,
     async def inspector() -> Any:
         return HTMLResponse(resources.files("verirank.service").joinpath("static/inspector.html").read_text("utf-8"))
 
-    @app.get("/healthz", response_model=Health)
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True)
     async def healthz() -> Health:
         """Liveness: the process answers (the model may still be loading)."""
         return Health(status="loading" if engine.loading else "ok")

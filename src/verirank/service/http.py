@@ -99,7 +99,7 @@ class ServiceMiddleware:
             await self.app(scope, _replay(body, receive), send_status)
         finally:
             route = scope.get("route")
-            label = getattr(route, "path", None) or "unmatched"
+            label = getattr(route, "path", None) or "unrouted"  # 404s, and requests refused before routing
             self.metrics.observe_request(label, status["code"], time.perf_counter() - started)
 
     def _authorize(self, scope: dict[str, Any]) -> Any:
