@@ -109,7 +109,19 @@ def test_page_searches_shows_verdicts_and_heatmap(server, browser):
     assert browser.find_elements(By.CSS_SELECTOR, "table.heatmap td.cell.evidence")
     assert "rgb(" in cells[0].get_attribute("style")
 
-    png = browser.get_screenshot_as_png()
+    png = browser.get_screenshot_as_png()  # the index view, for the record
+
+    # candidates pasted into the page instead of searched: /v1/rerank, same rendering
+    assert not browser.find_element(By.ID, "texts").is_displayed()
+    Select(browser.find_element(By.ID, "source")).select_by_value("texts")
+    browser.find_element(By.ID, "texts").send_keys("the man bit the dog\nthe dog bit the man")
+    browser.find_element(By.ID, "search").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#hits .hit")) == 2)
+    hits = browser.find_elements(By.CSS_SELECTOR, "#hits .hit")
+    assert [h.find_element(By.CSS_SELECTOR, ".badge").text.lower() for h in hits] == ["accept", "reject"]
+    hits[1].click()
+    wait.until(lambda d: d.find_element(By.ID, "explain-decision").text.lower() == "reject")
+
     for target in (ROOT / "reports" / "inspector.png",
                    Path(os.environ.get("VERIRANK_ARTIFACTS", ROOT / "artifacts")) / "inspector.png"):
         target.parent.mkdir(parents=True, exist_ok=True)
