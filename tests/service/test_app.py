@@ -260,6 +260,13 @@ def test_loading_and_failed_loads_are_503(pipe):
     assert "/nowhere" in body["detail"] and client.get("/readyz").json()["status"] == "unavailable"
 
 
+def test_create_app_takes_a_pipeline_or_a_loader(pipe):
+    with pytest.raises(verirank.ConfigError, match="not both"):
+        create_app(pipe, loader=lambda: pipe)
+    with pytest.raises(verirank.ConfigError, match="neither"):
+        create_app()
+
+
 def test_unexpected_errors_hide_the_trace(pipe):
     class Boom:
         def __getattr__(self, name):

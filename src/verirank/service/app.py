@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from verirank._optional import require
-from verirank.errors import InputError
+from verirank.errors import ConfigError, InputError
 from verirank.service.engine import Engine, ServiceConfig
 from verirank.service.http import LimitExceeded, ServiceMiddleware, error_response, install_error_handlers
 from verirank.service.metrics import ServiceMetrics
@@ -35,7 +35,8 @@ def create_app(pipeline: Any = None, *, loader: Callable[[], Any] | None = None,
     from starlette.concurrency import run_in_threadpool
 
     if (pipeline is None) == (loader is None):
-        raise ValueError("pass either a loaded pipeline or a loader, not both or neither")
+        raise ConfigError("create_app takes a loaded pipeline or a loader (a function returning one), not both "
+                          "or neither")
     config = config or ServiceConfig()
     metrics = ServiceMetrics()
     engine = Engine(config, observe=metrics.observe_batch)
