@@ -27,3 +27,17 @@ def test_postprocessor_drops_rejected_and_annotates_kept(verifier_pipe, docs):
     assert post.postprocess_nodes([], query_str=QUERY) == []
     with pytest.raises(ValueError, match="query"):
         post.postprocess_nodes(nodes)
+
+
+def test_postprocessor_in_a_query_engine(verifier_pipe, docs):
+    """Inside LlamaIndex's own retrieval: a vector index (mock embeddings) and a query engine."""
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.llms import MockLLM
+
+    index = VectorStoreIndex.from_documents([Document(text=t) for t in docs], embed_model=MockEmbedding(embed_dim=8))
+    engine = index.as_query_engine(llm=MockLLM(), similarity_top_k=3,
+                                   node_postprocessors=[VerirankPostprocessor(pipeline=verifier_pipe, mode="identity")])
+    response = engine.query(QUERY)
+    assert [n.node.get_content() for n in response.source_nodes] == [docs[0]]
+    assert response.source_nodes[0].node.metadata["verirank_decision"] == "accept"
