@@ -38,6 +38,8 @@ reports: $(STAMP) runs/verifier_v1/verifier.json
 	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --seed 0 --out reports/verifier_eval
 	$(BIN)/python benchmarks/verify_latency.py --seed 0 --out reports/bench/verify_latency.json
 	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
+	OMP_NUM_THREADS=1 nice -n 19 $(BIN)/python benchmarks/load_test.py --clients 200 --requests 20 --seed 0 \
+		--out reports/bench/load_test.json
 	$(BIN)/verirank profile --corpus ../shared/data/cranfield/corpus.jsonl.gz \
 		--queries ../shared/data/cranfield/queries.jsonl --qrels ../shared/data/cranfield/qrels/test.tsv \
 		--generated-anchors 5000 --seed 0 --out reports/profile_cranfield_minilm

@@ -43,3 +43,10 @@ def data_root() -> Path:
     if not DATA_ROOT.exists():
         pytest.skip(f"shared data not found at {DATA_ROOT}")
     return DATA_ROOT
+
+
+@pytest.fixture(scope="session")
+def shipped_verifier():
+    from verirank.verifier.runtime import NearMissVerifier
+
+    return NearMissVerifier.load()

@@ -8,7 +8,7 @@ EXPECTED = [
     "BackendUnavailable", "Category", "CheckpointError", "ConfigError", "Constraint", "ConstraintKind", "Decision",
     "DimensionMismatch", "Document", "EncoderMismatch", "IndexError_", "IndexInfo", "InputError",
     "Level", "MissingDependency", "Mode", "NearMissPair", "Pipeline", "QueryConstraints", "Reason", "SearchHit", "Span",
-    "Verdict", "VerirankError", "__version__", "parse_constraints",
+    "TokenAlignment", "Verdict", "VerirankError", "__version__", "parse_constraints",
 ]
 
 
@@ -22,7 +22,8 @@ def test_import_loads_no_heavy_dependency():
     code = (
         "import sys, json, verirank; "
         "print(json.dumps([m for m in ('torch', 'spacy', 'fastapi', 'matplotlib', 'transformers', "
-        "'onnxruntime', 'usearch', 'psycopg', 'ranx') if m in sys.modules]))"
+        "'onnxruntime', 'usearch', 'psycopg', 'ranx', 'prometheus_client', 'uvicorn', 'langchain_core', "
+        "'llama_index', 'selenium') if m in sys.modules]))"
     )
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert loaded == []

@@ -33,6 +33,7 @@ from verirank.types import (
     Reason,
     SearchHit,
     Span,
+    TokenAlignment,
     Verdict,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "Reason",
     "SearchHit",
     "Span",
+    "TokenAlignment",
     "Verdict",
     "VerirankError",
     "__version__",

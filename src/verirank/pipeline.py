@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from verirank.index.base import IndexSpec, RawHit, VectorIndex, search_stored
 from verirank.index.factory import create_index, index_exists, open_index
 from verirank.tokenhead import IdentityHead, TokenHead
 from verirank.types import (
-    Category, ConstraintKind, Decision, Document, Level, Mode, QueryConstraints, Reason, SearchHit, Span, Verdict,
+    Category, ConstraintKind, Decision, Document, Level, Mode, QueryConstraints, Reason, SearchHit, Span, TokenAlignment,
+    Verdict,
 )
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class Pipeline:
         self.exclusion_threshold = verifier.meta.get("exclusion_threshold") if verifier is not None else None
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
+        # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
+        self.stage_observer: Callable[[str, float], None] | None = None
         index.spec.check_compatible(self._spec())
 
     def _spec(self, token_dtype: str = "int8") -> IndexSpec:
@@ -211,7 +214,10 @@ class Pipeline:
         else:
             encoded = self._encode_query(query)
         n_candidates = max(k, candidates or (2 * k if verifying else k))
+        recall_started = time.perf_counter()
         found = search_stored(self.index, encoded.pooled, n_candidates, where, with_states=verifying)[0]
+        if self.stage_observer is not None:
+            self.stage_observer("recall", time.perf_counter() - recall_started)
         raw = [RawHit(h.id, h.score) for h in found]  # one round trip for hits + token states
         stored = {h.id: h.document for h in found}
         if not verifying:
@@ -302,22 +308,75 @@ class Pipeline:
         level: str | Level = Level.FULL,
     ) -> list[Verdict]:
         """Verdicts for ``query`` against each candidate text (no index needed)."""
+        q, cands = self._pair_states(query, candidates)
+        return self.verifier.verify(q, cands, _mode(mode), _level(level)) if cands else []
+
+    def rerank(
+        self,
+        query: str,
+        candidates: Sequence[str],
+        top_n: int | None = None,
+        *,
+        mode: str | Mode = Mode.RELEVANCE,
+        level: str | Level = Level.FULL,
+        keep_rejected: bool = True,
+    ) -> list[SearchHit]:
+        """Verify given candidate texts and order them by the final score ``search`` uses (no index).
+
+        ``hit.id`` is the candidate's position in ``candidates``; rejected candidates come last
+        (dropped unless ``keep_rejected``); ``top_n`` keeps the first N.
+        """
+        mode, level = _mode(mode), _level(level)
+        if level is Level.OFF:
+            raise ConfigError("rerank verifies every candidate; pick level light, full or strict")
+        if top_n is not None and (not isinstance(top_n, int) or top_n < 1):
+            raise InputError(f"top_n must be a positive integer, got {top_n!r}")
+        q, cands = self._pair_states(query, candidates)
+        verdicts = self.verifier.verify(q, cands, mode, level) if cands else []
+        ranked = []
+        for i, (cand, verdict) in enumerate(zip(cands, verdicts)):
+            score = final_score(float(cand.stage1_score), verdict, self.rerank_weight, level, keep_rejected)
+            if score is not None:
+                ranked.append((score, i, cand, verdict))
+        ranked.sort(key=lambda item: -item[0])
+        return [
+            SearchHit(id=str(i), text=cand.text, score=score, stage1_score=float(cand.stage1_score), rank=r,
+                      verified=True, p_match=v.p_match, decision=v.decision, reasons=v.reasons)
+            for r, (score, i, cand, v) in enumerate(ranked[:top_n])
+        ]
+
+    def explain(self, query: str, candidate: str, *, mode: str | Mode = Mode.RELEVANCE,
+                level: str | Level = Level.FULL) -> TokenAlignment:
+        """The verdict for one pair and the token-similarity map the verifier read (cosine of its
+        projected token states), with each token's character span."""
+        mode, level = _mode(mode), _level(level)
+        if level is Level.OFF:
+            raise ConfigError("explain needs a verdict; pick level light, full or strict")
+        q, cands = self._pair_states(query, [candidate])
+        sim, window = self.verifier.alignment(q, cands[0], mode)  # a long candidate: its best window
+        verdict = self.verifier.verify(q, cands, mode, level)[0]
+        return TokenAlignment(
+            query=query, candidate=candidate,
+            query_tokens=_token_spans(query, q.spans), candidate_tokens=_token_spans(candidate, window.spans),
+            similarity=np.round(sim, 4).tolist(), verdict=verdict,
+        )
+
+    def _pair_states(self, query: str, candidates: Sequence[str]) -> tuple[Any, list[Any]]:
+        """Query and candidate texts -> verifier inputs (projected token states, spans, stage-1 cosine)."""
         from verirank.verifier.runtime import Candidate, QueryStates
 
         if self.verifier is None:
             raise ConfigError("this pipeline has no verifier; create it with Pipeline.default(verifier='shipped')")
-        mode, level = _mode(mode), _level(level)
-        encoded = self._encode_query(query)
         texts = check_texts(candidates, "candidate")
-        if not texts:
-            return []
-        enc = self._encode_documents(texts, self.verifier.max_tokens)
-        states = self.verifier.project(enc.token_states)
+        encoded = self._encode_query(query)
         q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
                         encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        if not texts:
+            return q, []
+        enc = self._encode_documents(texts, self.verifier.max_tokens)  # past the encoder window too
+        states = self.verifier.project(enc.token_states)
         cosines = enc.pooled @ encoded.pooled[0]
-        cands = [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
-        return self.verifier.verify(q, cands, mode, level)
+        return q, [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:
         """Stage-1 cosine between ``text`` and each of ``others`` (no index needed)."""
@@ -365,6 +424,10 @@ def _load_verifier(verifier: Any) -> Any:
     if verifier == "shipped":
         return NearMissVerifier.load()
     return NearMissVerifier.load(verifier)
+
+
+def _token_spans(text: str, spans: np.ndarray) -> list[Span]:
+    return [Span(start=int(a), end=int(b), text=text[int(a) : int(b)]) for a, b in spans]
 
 
 def _mode(mode: str | Mode) -> Mode:

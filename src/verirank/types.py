@@ -180,6 +180,18 @@ class SearchHit(_Frozen):
         return value
 
 
+class TokenAlignment(_Frozen):
+    """A pair's verdict and the token-similarity map the verifier read: ``similarity[i][j]`` is the
+    cosine of query token i and candidate token j (projected token states), tokens as char spans."""
+
+    query: str
+    candidate: str
+    query_tokens: list[Span]
+    candidate_tokens: list[Span]
+    similarity: list[list[float]]
+    verdict: Verdict
+
+
 class NearMissPair(_Frozen):
     """An (anchor, text) pair with a label: 1 = states the same (paraphrase), 0 = near-miss.
 
@@ -224,5 +236,6 @@ __all__ = [
     "Reason",
     "SearchHit",
     "Span",
+    "TokenAlignment",
     "Verdict",
 ]

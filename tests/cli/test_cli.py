@@ -90,3 +90,39 @@ def test_compact_merges_segments(tmp_path):
     assert EmbeddedIndex.open(tmp_path / "ix").ids() == ["d0", "d2"]
     res = runner.invoke(app, ["compact", "--index", str(tmp_path / "none")])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_serve_refuses_a_missing_index(tmp_path):
+    pytest.importorskip("uvicorn")
+    res = runner.invoke(app, ["serve", "--index", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "verirank index" in res.output
+
+
+def test_search_options_and_verify(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [*DOCS, {"_id": "d", "text": "the man bit the dog",
+                                                        "metadata": {"city": "x"}}])
+    ix = tmp_path / "ix"
+    assert runner.invoke(app, ["index", str(corpus), "--index", str(ix)]).exit_code == 0
+    args = ["search", "the dog bit the man", "--index", str(ix), "--json", "-k", "3", "--level", "full",
+            "--mode", "identity", "--candidates", "4", "--budget-ms", "10000", "--keep-rejected"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    hits = {h["id"]: h for h in map(json.loads, res.stdout.splitlines())}
+    assert hits["a"]["decision"] == "accept" and hits["d"]["decision"] == "reject" and hits["d"]["reasons"]
+    res = runner.invoke(app, [*args, "--where", '{"city": "x"}'])
+    assert res.exit_code == 0 and {json.loads(line)["id"] for line in res.stdout.splitlines()} == {"c", "d"}
+    res = runner.invoke(app, [*args[:-1], "--where", '{"city": "x"}'])  # rejects dropped
+    assert res.exit_code == 0 and res.stdout.strip() == ""
+    res = runner.invoke(app, ["search", "x", "--index", str(ix), "--where", "{city"])
+    assert res.exit_code == 2 and "--where is not JSON" in res.output
+    res = runner.invoke(app, ["search", "x", "--index", str(ix), "--level", "full", "--mode", "vibes"])
+    assert res.exit_code == 2 and "mode='vibes'" in res.output
+
+    res = runner.invoke(app, ["verify", "the dog bit the man", "the man bit the dog", "the dog bit the man",
+                              "--mode", "identity", "--json"])
+    assert res.exit_code == 0, res.output
+    verdicts = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [v["decision"] for v in verdicts] == ["reject", "accept"]
+    assert verdicts[0]["reasons"][0]["category"] == "role_reversal"
+    res = runner.invoke(app, ["verify", "the dog bit the man", "the man bit the dog", "--mode", "identity"])
+    assert res.exit_code == 0 and "reject" in res.stdout and "role_reversal" in res.stdout

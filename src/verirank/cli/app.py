@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from verirank.errors import VerirankError
+from verirank.errors import InputError, VerirankError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Retrieval that does not silently return the wrong match.")
 console = Console(stderr=True)
@@ -74,21 +74,49 @@ def index(
     )
 
 
+def _where(text: str | None) -> dict | None:
+    """--where: a JSON object of metadata filters."""
+    if text is None:
+        return None
+    try:
+        where = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--where is not JSON ({exc.msg}); pass an object, e.g. --where '{{\"topic\": \"x\"}}'") from None
+    if not isinstance(where, dict):
+        raise InputError(f"--where must be a JSON object, got {type(where).__name__}; e.g. --where '{{\"topic\": \"x\"}}'")
+    return where
+
+
+def _reason_text(reasons: list) -> str:
+    if not reasons:
+        return ""
+    r = reasons[0]
+    span = f" {r.candidate_span.text!r}" if r.candidate_span else ""
+    return f"{r.category.value}{span}"
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Query text.")],
     index_dir: IndexOpt,
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
     level: Annotated[str, typer.Option(help="Verification level: off|light|full|strict.")] = "off",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    mode: Annotated[str, typer.Option(help="Verifier mode: relevance|identity.")] = "relevance",
+    candidates: Annotated[Optional[int], typer.Option(help="Stage-1 hits to verify (default 2k).")] = None,
+    budget_ms: Annotated[Optional[float], typer.Option(help="Stop verifying once this many ms are spent.")] = None,
+    keep_rejected: Annotated[bool, typer.Option(help="Keep rejected hits, marked and ranked last.")] = False,
+    where: Annotated[Optional[str], typer.Option(help='Metadata filter as a JSON object, e.g. \'{"topic": "x"}\'.')] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines (one hit per line) instead of a table.")] = False,
     runtime: RuntimeOpt = "torch",
 ) -> None:
     """Search an index."""
     from verirank.pipeline import Pipeline
 
     try:
+        filters = _where(where)
         pipe = Pipeline.open(index_dir, runtime=runtime)
-        hits = pipe.search(query, k=k, level=level)
+        hits = pipe.search(query, k=k, level=level, mode=mode, candidates=candidates, where=filters,
+                           budget_ms=budget_ms, keep_rejected=keep_rejected)
     except VerirankError as exc:
         fail(exc)
         return
@@ -96,16 +124,46 @@ def search(
         for hit in hits:
             sys.stdout.write(hit.model_dump_json() + "\n")
         return
-    table = Table(title=f"{query!r} (level={level})")
-    for col in ("rank", "id", "score", "verdict", "text"):
+    table = Table(title=f"{query!r} (level={level}, mode={mode})")
+    for col in ("rank", "id", "score", "verdict", "reason", "text"):
         table.add_column(col)
     for hit in hits:
         verdict = f"{hit.decision.value} p={hit.p_match:.2f}" if hit.decision else "-"
-        table.add_row(str(hit.rank + 1), hit.id, f"{hit.score:.3f}", verdict, hit.text[:100])
+        reason = _reason_text(hit.reasons) if hit.decision and hit.decision.value != "accept" else ""
+        table.add_row(str(hit.rank + 1), hit.id, f"{hit.score:.3f}", verdict, reason, hit.text[:100])
     out.print(table)
     checked = next((hit.constraints for hit in hits if hit.constraints), [])
     if checked:
         out.print("query constraints: " + "; ".join(f"{c.kind.value} {c.text!r}" for c in checked))
+
+
+@app.command()
+def verify(
+    query: Annotated[str, typer.Argument(help="Query text.")],
+    candidates: Annotated[list[str], typer.Argument(help="Candidate texts to verify against the query.")],
+    level: Annotated[str, typer.Option(help="Verification level: light|full|strict.")] = "full",
+    mode: Annotated[str, typer.Option(help="Verifier mode: relevance|identity.")] = "relevance",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines (one verdict per line) instead of a table.")] = False,
+) -> None:
+    """Verdicts for a query against candidate texts (no index needed)."""
+    from verirank.pipeline import Pipeline
+
+    try:
+        verdicts = Pipeline.default().verify(query, candidates, mode=mode, level=level)
+    except VerirankError as exc:
+        fail(exc)
+        return
+    if as_json:
+        for verdict in verdicts:
+            sys.stdout.write(verdict.model_dump_json() + "\n")
+        return
+    table = Table(title=f"{query!r} (level={level}, mode={mode})")
+    for col in ("#", "verdict", "p_match", "reason", "candidate"):
+        table.add_column(col)
+    for i, v in enumerate(verdicts):
+        reason = _reason_text(v.reasons) if v.decision.value != "accept" else ""
+        table.add_row(str(i + 1), v.decision.value, f"{v.p_match:.3f}", reason, v.candidate[:100])
+    out.print(table)
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """HTTP service (FastAPI, extra ``[server]``): ``create_app(pipeline)``."""
 
 from verirank.service.app import create_app
+from verirank.service.engine import ServiceConfig
 
-__all__ = ["create_app"]
+__all__ = ["ServiceConfig", "create_app"]

@@ -125,12 +125,20 @@ class NearMissVerifier:
 
         A candidate longer than one window scores as its best-matching window (its map is that window's).
         """
-        logits, cats, maps, _ = self._best_windows(query, candidates, mode)
+        n = len(candidates)
+        logits, cats, maps, _ = self._best_windows([query] * n, candidates, [Mode(mode)] * n)
         return logits, cats, maps
 
-    def _best_windows(self, query: QueryStates, candidates: Sequence[Candidate],
-                      mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[Candidate]]:
-        """Score every window of every candidate; keep each candidate's highest-logit window."""
+    def alignment(self, query: QueryStates, candidate: Candidate, mode: Mode | str) -> tuple[np.ndarray, Candidate]:
+        """The cosine map (Lq, Lw) the verifier read for a candidate and the window it belongs to
+        (the candidate itself when it fits in one window)."""
+        _, _, maps, best = self._best_windows([query], [candidate], [Mode(mode)])
+        return maps[0], best[0]
+
+    def _best_windows(self, queries: Sequence[QueryStates], candidates: Sequence[Candidate],
+                      modes: Sequence[Mode]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[Candidate]]:
+        """Score every window of every pair (queries[i], candidates[i]) in modes[i] in one forward
+        pass; keep each candidate's highest-logit window (returned as the last element)."""
         size = self.cfg.max_doc_tokens
         owner, parts = [], []
         for i, c in enumerate(candidates):
@@ -139,7 +147,7 @@ class NearMissVerifier:
                 parts.append(c if (lo, hi) == (0, len(c.states)) else
                              Candidate(c.text, c.states[lo:hi], None if c.spans is None else c.spans[lo:hi],
                                        c.stage1_score))
-        logits, cats, maps = self._window_logits(query, parts, mode)
+        logits, cats, maps = self._pair_logits([queries[i] for i in owner], parts, [modes[i] for i in owner])
         best: dict[int, int] = {}
         for j, i in enumerate(owner):
             if i not in best or logits[j] > logits[best[i]]:
@@ -147,13 +155,13 @@ class NearMissVerifier:
         keep = [best[i] for i in range(len(candidates))]
         return logits[keep], cats[keep], [maps[j] for j in keep], [parts[j] for j in keep]
 
-    def _window_logits(self, query: QueryStates, candidates: Sequence[Candidate],
-                       mode: Mode) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def _pair_logits(self, queries: Sequence[QueryStates], candidates: Sequence[Candidate],
+                     modes: Sequence[Mode]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One forward pass over pairs (queries[i], candidates[i]) in modes[i], each within one window."""
         torch = self._torch
         if not candidates:
             return np.zeros(0), np.zeros((0, self.cfg.n_categories)), []
-        mode_index = 1 if Mode(mode) is Mode.IDENTITY else 0
-        q, q_mask = _pad([query.states] * len(candidates))
+        q, q_mask = _pad([query.states for query in queries])
         d, d_mask = _pad([c.states for c in candidates])
         cosine = None
         if self.cfg.use_cosine:
@@ -163,26 +171,58 @@ class NearMissVerifier:
         with torch.inference_mode():
             logits, cat_logits, maps = self.model.score_projected(
                 torch.from_numpy(q), torch.from_numpy(q_mask), torch.from_numpy(d), torch.from_numpy(d_mask),
-                torch.full((len(candidates),), mode_index, dtype=torch.long), cosine,
+                torch.tensor([1 if m is Mode.IDENTITY else 0 for m in modes], dtype=torch.long), cosine,
             )
             cats = torch.softmax(cat_logits, dim=-1).numpy()
-        lq = query.states.shape[0]
-        return logits.double().numpy(), cats, [maps[i, :lq, : c.states.shape[0]].numpy() for i, c in enumerate(candidates)]
+        return logits.double().numpy(), cats, [maps[i, : qs.states.shape[0], : c.states.shape[0]].numpy()
+                                               for i, (qs, c) in enumerate(zip(queries, candidates))]
 
     def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
                level: Level | str = Level.FULL) -> list[Verdict]:
         mode, level = Mode(mode), Level(level)
         if level is Level.OFF:
             raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
-        logits, cats, maps, best = self._best_windows(query, candidates, mode)
-        p = self.calibrated(logits, mode)
+        n = len(candidates)
+        logits, cats, maps, best = self._best_windows([query] * n, candidates, [mode] * n)
+        return self._verdicts(query, best, self.calibrated(logits, mode), cats, maps, mode, level)
+
+    def verify_many(self, jobs: Sequence[VerifyJob]) -> list[list[Verdict]]:
+        """Verdicts for several queries' candidates from one forward pass over all their pairs
+        (what the service's micro-batcher runs); same verdicts as ``verify`` on each job."""
+        if any(Level(job.level) is Level.OFF for job in jobs):
+            raise ConfigError("level='off' skips verification; pick light/full/strict")
+        pairs = [(job, cand) for job in jobs for cand in job.candidates]
+        modes = [Mode(job.mode) for job, _ in pairs]
+        logits, cats, maps, best = self._best_windows([job.query for job, _ in pairs], [c for _, c in pairs], modes)
+        out: list[list[Verdict]] = []
+        i = 0
+        for job in jobs:
+            mode, level = Mode(job.mode), Level(job.level)
+            n = len(job.candidates)
+            p = self.calibrated(logits[i : i + n], mode)
+            out.append(self._verdicts(job.query, best[i : i + n], p, cats[i : i + n], maps[i : i + n], mode, level))
+            i += n
+        return out
+
+    def _verdicts(self, query: QueryStates, candidates: Sequence[Candidate], p: np.ndarray, cats: np.ndarray,
+                  maps: Sequence[np.ndarray], mode: Mode, level: Level) -> list[Verdict]:
         cal = self.calibration.for_mode(mode.value)
         verdicts = []
-        for i, cand in enumerate(best):
+        for i, cand in enumerate(candidates):
             decision = decide(float(p[i]), cal, level)
             verdicts.append(Verdict(candidate=cand.text, p_match=float(np.clip(p[i], 0, 1)), decision=decision,
                                     reasons=explain(query, cand, cats[i], maps[i], decision, mode), mode=mode))
         return verdicts
+
+
+@dataclass(frozen=True)
+class VerifyJob:
+    """One query's candidates to verify, for ``NearMissVerifier.verify_many``."""
+
+    query: QueryStates
+    candidates: Sequence[Candidate]
+    mode: Mode = Mode.RELEVANCE
+    level: Level = Level.FULL
 
 
 def windows(n_tokens: int, size: int, full_last: bool = False) -> list[tuple[int, int]]:

@@ -1,0 +1,5 @@
+"""``python -m verirank.cli``: the same as the ``verirank`` command."""
+
+from verirank.cli import main
+
+main()

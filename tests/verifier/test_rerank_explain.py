@@ -1,0 +1,65 @@
+"""Pipeline.rerank / explain and the verifier's multi-query batch (what the service runs)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+
+import verirank  # noqa: E402
+from verirank.errors import ConfigError, InputError  # noqa: E402
+from verirank.verifier.runtime import VerifyJob  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def pipe(torch_encoder, shipped_verifier):
+    return verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped_verifier)
+
+
+def test_verify_many_matches_verify_one_query_at_a_time(pipe):
+    jobs = [("the dog bit the man", ["the man bit the dog", "a dog bit a man"], "identity", "full"),
+            ("where is the museum", ["the museum is north of the river"], "relevance", "strict"),
+            ("the cat is on the mat", ["the cat is under the mat", "the cat sits on the mat", "x"], "identity", "light")]
+    batched = []
+    for query, cands, mode, level in jobs:
+        q, c = pipe._pair_states(query, cands)
+        batched.append(VerifyJob(q, c, verirank.Mode(mode), verirank.Level(level)))
+    together = pipe.verifier.verify_many(batched)
+    for (query, cands, mode, level), verdicts in zip(jobs, together):
+        alone = pipe.verify(query, cands, mode=mode, level=level)
+        assert [v.decision for v in verdicts] == [v.decision for v in alone]
+        assert [v.p_match for v in verdicts] == pytest.approx([v.p_match for v in alone], abs=1e-5)
+        for a, b in zip(verdicts, alone):
+            assert [(r.category, r.query_span, r.candidate_span) for r in a.reasons] == \
+                [(r.category, r.query_span, r.candidate_span) for r in b.reasons]
+
+
+def test_rerank_orders_like_search_and_marks_rejects(pipe):
+    texts = ["stocks fell on monday", "the man bit the dog", "the dog bit the man"]
+    hits = pipe.rerank("the dog bit the man", texts, mode="identity")
+    assert [h.id for h in hits][0] == "2" and hits[0].decision is verirank.Decision.ACCEPT
+    assert [h.rank for h in hits] == [0, 1, 2] and all(h.verified for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    swapped = next(h for h in hits if h.id == "1")
+    assert swapped.decision is verirank.Decision.REJECT and swapped.score < swapped.stage1_score - 0.5
+    kept = pipe.rerank("the dog bit the man", texts, 1, mode="identity", keep_rejected=False)
+    assert [h.id for h in kept] == ["2"]
+    with pytest.raises(ConfigError, match="level"):
+        pipe.rerank("q", ["x"], level="off")
+    with pytest.raises(InputError, match="top_n"):
+        pipe.rerank("q", ["x"], 0)
+
+
+def test_explain_map_is_the_projected_token_cosine(pipe):
+    a = pipe.explain("the dog bit the man", "the man bit the dog", mode="identity")
+    assert isinstance(a, verirank.TokenAlignment)
+    assert [t.text for t in a.query_tokens] == ["the", "dog", "bit", "the", "man"]
+    assert len(a.similarity) == 5 and all(len(row) == len(a.candidate_tokens) for row in a.similarity)
+    # slow reference: the cosine of the projected states, token by token
+    q, (c,) = pipe._pair_states(a.query, [a.candidate])
+    for i in range(len(q.states)):
+        for j in range(len(c.states)):
+            ref = float(q.states[i] @ c.states[j]) / float((q.states[i] ** 2).sum() ** 0.5 * (c.states[j] ** 2).sum() ** 0.5)
+            assert a.similarity[i][j] == pytest.approx(ref, abs=2e-3)
+    assert a.verdict == pipe.verify(a.query, [a.candidate], mode="identity")[0]
+    assert a.verdict.reasons[0].candidate_span.text == "man bit the dog"
