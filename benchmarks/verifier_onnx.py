@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from harness import machine_info, summary
 from verirank.datasets.human import load_human_pairs
@@ -44,15 +45,17 @@ def main() -> None:
     ap.add_argument("--max-pairs", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="intra-op threads of torch and ONNX Runtime alike")
     ap.add_argument("--out", default="reports/bench/verifier_onnx.json")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     pairs = sample_pairs(load_human_pairs(args.set, args.split), args.max_pairs, seed=args.seed)
     encoder = load_encoder("torch")
     torch_verifier = NearMissVerifier.load()
     runtimes: dict[str, NearMissVerifier] = {"torch": torch_verifier}
     for name, quantize in (("onnx-fp32", False), ("onnx-int8", True)):
         other = NearMissVerifier.load()
-        other.model = OnnxVerifierModel.from_model(other.model, quantize=quantize)
+        other.model = OnnxVerifierModel.from_model(other.model, quantize=quantize, threads=args.threads)
         runtimes[name] = other
 
     texts = list(dict.fromkeys([p.anchor for p in pairs] + [p.text for p in pairs]))
@@ -87,7 +90,7 @@ def main() -> None:
         projected = runtimes[name].project(sample)
         head_diff[name] = float(max(np.abs(a - b).max() for a, b in zip(reference, projected)))
     result: dict[str, Any] = {
-        "set": f"{args.set}_{args.split}", "pairs": len(pairs), "anchors": len(built), "seed": args.seed,
+        "set": f"{args.set}_{args.split}", "pairs": len(pairs), "anchors": len(built), "seed": args.seed, "threads": args.threads,
         "machine": machine_info(), "mode": "identity",
         "runtimes": {
             name: {

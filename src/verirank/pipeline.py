@@ -98,7 +98,8 @@ class Pipeline:
         """Shipped encoder + shipped verifier over an index: in memory, or at ``index_dir`` (a
         directory, or a ``postgresql://`` DSN); an existing index there is opened.
 
-        ``verifier``: "shipped", a checkpoint directory, a loaded verifier, or None (stage 1 only).
+        ``verifier``: "shipped", "shipped-onnx" (its model on ONNX Runtime, needs the ``onnx``
+        extra), a checkpoint directory, a loaded verifier, or None (stage 1 only).
         """
         encoder = encoder or load_encoder(runtime)
         loaded = _load_verifier(verifier)
@@ -348,6 +349,10 @@ def _load_verifier(verifier: Any) -> Any:
         return verifier
     if verifier == "shipped":
         return NearMissVerifier.load()
+    if verifier == "shipped-onnx":  # the same checkpoint, token head and scorer on ONNX Runtime
+        from verirank.verifier.onnx_scorer import load_onnx_verifier
+
+        return load_onnx_verifier()
     return NearMissVerifier.load(verifier)
 
 

@@ -61,3 +61,23 @@ def test_quantized_model_runs_and_stays_close():
     got = int8.score_projected(q, masks[0], d, masks[1], mode, cosine)[0]
     assert np.isfinite(got.numpy()).all()
     np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=0.5)  # int8 weights: close, not equal
+
+
+def test_shipped_checkpoint_on_onnx_gives_the_same_verdicts():
+    from verirank.pipeline import _load_verifier
+    from verirank.verifier.runtime import Candidate, NearMissVerifier, QueryStates
+
+    reference, onnx_verifier = NearMissVerifier.load(), _load_verifier("shipped-onnx")
+    assert isinstance(onnx_verifier.model, OnnxVerifierModel) and onnx_verifier.head_id == reference.head_id
+    rng = np.random.default_rng(0)
+    dim = reference.cfg.encoder_dim
+    q_raw = rng.normal(size=(9, dim)).astype(np.float32)
+    d_raw = [rng.normal(size=(n, dim)).astype(np.float32) for n in (5, 40, 96)]
+    q = QueryStates("q", reference.project_query(q_raw), np.zeros((9, 2), np.int32))
+    np.testing.assert_allclose(onnx_verifier.project_query(q_raw), q.states, atol=1e-4)
+    cands = [Candidate("c", s, np.zeros((len(s), 2), np.int32), 0.3 + 0.1 * i)
+             for i, s in enumerate(reference.project(d_raw))]
+    expected = reference.verify(q, cands, "relevance", "full")
+    got = onnx_verifier.verify(q, cands, "relevance", "full")
+    np.testing.assert_allclose([v.p_match for v in got], [v.p_match for v in expected], atol=1e-4)
+    assert [v.decision for v in got] == [v.decision for v in expected]
