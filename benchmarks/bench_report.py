@@ -79,7 +79,7 @@ def _ann(a: dict[str, Any]) -> list[str]:
                      f"{r['exact']['build_s']:.1f} / {r['hnsw']['build_s']:.1f}"])
     return ["## ANN search (embedded index, synthetic 384-d vectors)", "", a["method"] + ".", "",
             table(["documents", "exact ms", "HNSW ms", "HNSW recall@10", "exact / HNSW", "build s (exact / HNSW)"],
-                  rows), ""]
+                  rows), "", *([a["note"], ""] if a.get("note") else [])]
 
 
 def _verify(v: dict[str, Any]) -> list[str]:
