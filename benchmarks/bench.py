@@ -136,7 +136,7 @@ def e2e(ctx: sections.Context, out_dir: Path) -> dict[str, Any]:
             measured = json.loads(proc.stdout.strip().splitlines()[-1])
             measured["process"] = "a fresh Python process that opens the index and runs the queries"
         else:
-            measured = sections.e2e_queries(job)
+            measured = sections.e2e_queries(job, ctx)
             measured["process"] = "the benchmark process itself (--quick)"
     finally:
         sections.remove_tree(built.pop("tmp_root"))

@@ -376,14 +376,17 @@ def e2e_build(ctx: Context) -> dict[str, Any]:
     return out
 
 
-def e2e_queries(job: dict[str, Any]) -> dict[str, Any]:
-    """Open the index, run npl queries at level=full (k=100), measure latency and RSS."""
+def e2e_queries(job: dict[str, Any], ctx: Context | None = None) -> dict[str, Any]:
+    """Open the index, run npl queries at level=full (k=100), measure latency and RSS.
+
+    ``ctx``: reuse its loaded models (``--quick``, in process) instead of loading them again."""
     import verirank
 
     logging.getLogger("verirank.encoders.minilm").setLevel(logging.ERROR)
     rss_start = current_rss_mb()
     started = time.perf_counter()
-    pipe = verirank.Pipeline.open(job["index_dir"])
+    pipe = verirank.Pipeline.open(job["index_dir"], **({"encoder": ctx.torch_encoder, "verifier": ctx.verifier}
+                                                        if ctx is not None else {}))
     open_s = time.perf_counter() - started
     with open(DATA / "npl" / "queries.jsonl") as f:
         queries = [json.loads(line)["text"] for line in f][: job["queries"]]
@@ -406,7 +409,9 @@ def e2e_queries(job: dict[str, Any]) -> dict[str, Any]:
     # the same queries with the verifier on ONNX Runtime (loaded after the RSS reading above)
     from verirank.verifier.onnx_scorer import load_onnx_verifier
 
-    onnx_pipe = verirank.Pipeline(pipe.encoder, pipe.index, load_onnx_verifier(threads=job.get("threads") or None))
+    onnx_verifier = (ctx.onnx_verifiers["onnx-fp32"] if ctx is not None
+                     else load_onnx_verifier(threads=job.get("threads") or None))
+    onnx_pipe = verirank.Pipeline(pipe.encoder, pipe.index, onnx_verifier)
     onnx_ms = []
     onnx_pipe.search(queries[0], k=100, level="full", candidates=100)
     for query in queries:
