@@ -134,3 +134,17 @@ def test_exclusion_check_rejects_above_the_threshold_and_names_both_spans(torch_
     hits = p.search(query, k=2, level="full", keep_rejected=True)
     assert not any(r.category.value == "exclusion" for h in hits for r in h.reasons)
     assert not any(h.constraints for h in p.search(query, k=2, level="off"))
+
+
+def test_verification_in_batches_matches_one_batch(filled, monkeypatch):
+    """Pipeline verifies in batches of VERIFY_BATCH (bounded memory): same verdicts as one batch."""
+    import numpy as np
+
+    import verirank.pipeline as pipeline_module
+
+    query = "the dog bit the man in the park"
+    whole = filled.search(query, k=6, level="full", mode="identity", candidates=6, keep_rejected=True)
+    monkeypatch.setattr(pipeline_module, "VERIFY_BATCH", 2)
+    batched = filled.search(query, k=6, level="full", mode="identity", candidates=6, keep_rejected=True)
+    assert [h.id for h in batched] == [h.id for h in whole]
+    np.testing.assert_allclose([h.p_match for h in batched], [h.p_match for h in whole], atol=1e-5)
