@@ -65,10 +65,12 @@ def main() -> None:
     ap.add_argument("--out-dir", default=str(ROOT / "reports" / "bench"))
     ap.add_argument("--markdown", default=None, help="where to render the table (default: BENCHMARKS.md at the "
                     "repo root for a full run, <out-dir>/BENCHMARKS.md for --quick)")
+    ap.add_argument("--note", default=None, help="a sentence rendered under the title (with --merge)")
     ap.add_argument("--e2e-child", default=None, help=argparse.SUPPRESS)  # internal: the measured process
     args = ap.parse_args()
     if args.merge:
         merged = merge_records([json.loads(Path(p).read_text()) for p in args.merge])
+        merged["note"] = args.note
         markdown = Path(args.markdown) if args.markdown else ROOT / "BENCHMARKS.md"
         incremental = ROOT / "reports" / "bench" / "index_incremental.json"
         markdown.write_text(render(merged, incremental if incremental.exists() else None,
