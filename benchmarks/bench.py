@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+import bench_e2e
 import bench_sections as sections
 from bench_report import render
 from harness import new_record, write_record
@@ -79,7 +80,7 @@ def main() -> None:
         return
     sections.set_threads(args.threads)
     if args.e2e_child:
-        print(json.dumps(sections.e2e_queries(json.loads(args.e2e_child))))
+        print(json.dumps(bench_e2e.e2e_queries(json.loads(args.e2e_child))))
         return
     sizes = dict(QUICK if args.quick else FULL)
     if args.ann_sizes:
@@ -128,7 +129,7 @@ def merge_records(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def e2e(ctx: sections.Context, out_dir: Path) -> dict[str, Any]:
     """Build the large index in this process; measure queries and RSS in a fresh one (full run)."""
-    built = sections.e2e_build(ctx)
+    built = bench_e2e.e2e_build(ctx)
     job = {"index_dir": built["index_dir"], "queries": ctx.sizes["e2e_queries"], "seed": ctx.seed, "threads": ctx.threads}
     try:
         if ctx.sizes["e2e_subprocess"]:
@@ -138,7 +139,7 @@ def e2e(ctx: sections.Context, out_dir: Path) -> dict[str, Any]:
             measured = json.loads(proc.stdout.strip().splitlines()[-1])
             measured["process"] = "a fresh Python process that opens the index and runs the queries"
         else:
-            measured = sections.e2e_queries(job, ctx)
+            measured = bench_e2e.e2e_queries(job, ctx)
             measured["process"] = "the benchmark process itself (--quick)"
     finally:
         sections.remove_tree(built.pop("tmp_root"))
