@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast clean reports verifier exclusion
+.PHONY: setup demo test test-fast clean reports verifier exclusion bench bench-quick
 
 setup: $(STAMP)
 
@@ -26,6 +26,14 @@ test-fast: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# BENCHMARKS.md and reports/bench/bench-*.json (slow: ~1 h on 2 busy cores; run in the background)
+bench: $(STAMP)
+	nice -n 10 $(BIN)/python benchmarks/bench.py --seed 0
+	nice -n 10 $(BIN)/python benchmarks/verifier_onnx.py --seed 0 --out reports/bench/verifier_onnx.json
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --quick --out-dir /tmp/verirank-bench-quick
 
 # The previous (v1) checkpoint, from git, for side-by-side figures.
 V1_COMMIT := 99ae0e0

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 10_000
 LIGHT_TOP = 5  # level="light" verifies this many of the top stage-1 candidates
 VERIFY_CHUNK = 8  # candidates verified per step when a latency budget is set
+VERIFY_BATCH = 64  # candidates per verifier forward otherwise: bounds the attention maps' memory
 RERANK_WEIGHT = 0.05  # final score = stage-1 cosine + RERANK_WEIGHT * (p_match - 0.5)
 REJECT_PENALTY = 1.0  # kept rejected hits (keep_rejected=True) sink below every accepted one
 
@@ -101,7 +102,8 @@ class Pipeline:
         """Shipped encoder + shipped verifier over an index: in memory, or at ``index_dir`` (a
         directory, or a ``postgresql://`` DSN); an existing index there is opened.
 
-        ``verifier``: "shipped", a checkpoint directory, a loaded verifier, or None (stage 1 only).
+        ``verifier``: "shipped", "shipped-onnx" (its model on ONNX Runtime, needs the ``onnx``
+        extra), a checkpoint directory, a loaded verifier, or None (stage 1 only).
         """
         encoder = encoder or load_encoder(runtime)
         loaded = _load_verifier(verifier)
@@ -288,7 +290,7 @@ class Pipeline:
         q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
                         encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
         out: dict[str, Verdict] = {}
-        chunk = VERIFY_CHUNK if budget_ms is not None else max(1, len(docs))
+        chunk = VERIFY_CHUNK if budget_ms is not None else VERIFY_BATCH
         for lo in range(0, len(docs), chunk):
             if budget_ms is not None and 1000 * (time.perf_counter() - started) >= budget_ms:
                 log.debug("latency budget %.0f ms spent after %d verified candidates", budget_ms, len(out))
@@ -423,6 +425,10 @@ def _load_verifier(verifier: Any) -> Any:
         return verifier
     if verifier == "shipped":
         return NearMissVerifier.load()
+    if verifier == "shipped-onnx":  # the same checkpoint, token head and scorer on ONNX Runtime
+        from verirank.verifier.onnx_scorer import load_onnx_verifier
+
+        return load_onnx_verifier()
     return NearMissVerifier.load(verifier)
 
 

@@ -7,7 +7,7 @@ torch = pytest.importorskip("torch")
 
 from verirank.errors import CheckpointError  # noqa: E402
 from verirank.verifier import checkpoint  # noqa: E402
-from verirank.verifier.model import Calibration, Verifier, VerifierConfig, similarity_map  # noqa: E402
+from verirank.verifier.model import Block, Calibration, Verifier, VerifierConfig, similarity_map  # noqa: E402
 from verirank.verifier.train import expected_calibration_error, fit_mode_calibration, loss_fn, make_batch  # noqa: E402
 
 CFG = VerifierConfig(head_dim=32, head_heads=2, token_dim=16, d_model=32, n_heads=2, dropout=0.0)
@@ -137,3 +137,19 @@ def test_loss_decreases_on_a_learnable_toy_problem():
         opt.step()
         losses.append(float(loss.detach()))
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+
+
+def test_block_attention_matches_multihead_attention():
+    """Block.attend (scaled_dot_product_attention) equals nn.MultiheadAttention with the same weights."""
+    torch.manual_seed(0)
+    block = Block(32, 4, 2, dropout=0.0).eval()
+    x = torch.randn(5, 11, 32)
+    pad = torch.zeros(5, 11, dtype=torch.bool)
+    pad[:, 8:] = True
+    pad[2, 3:] = True
+    with torch.inference_mode():
+        h = block.norm1(x)
+        expected, _ = block.attn(h, h, h, key_padding_mask=pad, need_weights=False)
+        got = block.attend(h, pad)
+    real = ~pad  # padded query rows are never read downstream
+    np.testing.assert_allclose(got[real].numpy(), expected[real].numpy(), atol=1e-5)

@@ -168,3 +168,17 @@ def test_an_excluded_thing_mentioned_in_a_later_window_is_found(torch_encoder, s
         evidence[doc.id] = found
     assert evidence["late"].evidence > evidence["filler"].evidence + 0.2
     assert evidence["late"].candidate_span.start > len(filler)  # found where it is, past the first window
+
+
+def test_verification_in_batches_matches_one_batch(filled, monkeypatch):
+    """Pipeline verifies in batches of VERIFY_BATCH (bounded memory): same verdicts as one batch."""
+    import numpy as np
+
+    import verirank.pipeline as pipeline_module
+
+    query = "the dog bit the man in the park"
+    whole = filled.search(query, k=6, level="full", mode="identity", candidates=6, keep_rejected=True)
+    monkeypatch.setattr(pipeline_module, "VERIFY_BATCH", 2)
+    batched = filled.search(query, k=6, level="full", mode="identity", candidates=6, keep_rejected=True)
+    assert [h.id for h in batched] == [h.id for h in whole]
+    np.testing.assert_allclose([h.p_match for h in batched], [h.p_match for h in whole], atol=1e-5)
