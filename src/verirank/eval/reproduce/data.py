@@ -1,0 +1,79 @@
+"""The reproduction's inputs: capped relevance collections and the near-miss pair sets.
+
+Held-out near-miss sets (never trained on, never set a threshold): the ``test`` splits of PAWS,
+SNLI, counterfactual SNLI, Breaking NLI and VSR (by image), the hand-written triples, and
+near-misses generated from sentences of cranfield, cisi and med. Thresholds for both-correct come
+from the ``dev`` splits.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from verirank.datasets import load_beir, load_handwritten
+from verirank.datasets.human import HUMAN_SETS, load_human_pairs
+from verirank.datasets.pairs import sample_pairs
+from verirank.eval.reproduce.config import ReproConfig
+from verirank.types import NearMissPair
+
+GENERATED_FROM = ("cranfield", "cisi", "med")
+HUMAN_FAMILY = "human"
+GENERATED_FAMILY = "generated"
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    doc_ids: list[str]
+    doc_texts: list[str]
+    queries: dict[str, str]  # every judged query
+    stage2_queries: list[str]  # the seeded subset every stage-2 system scores
+    qrels: dict[str, dict[str, int]]
+    n_docs_full: int
+
+
+def load_collection(name: str, cfg: ReproConfig) -> Collection:
+    """Judged queries, and the corpus capped at ``max_corpus_docs``: every judged document is kept,
+    the rest is a seeded sample (the cap makes retrieval easier; every system sees the same corpus)."""
+    data = load_beir(name)
+    queries = data.judged_queries
+    docs = data.corpus
+    if len(docs) > cfg.max_corpus_docs:
+        judged = {d for q in queries for d in data.qrels.get(q, {})}
+        keep = [d for d in docs if d.id in judged]
+        rest = [d for d in docs if d.id not in judged]
+        random.Random(cfg.seed).shuffle(rest)
+        chosen = {d.id for d in keep + rest[: max(0, cfg.max_corpus_docs - len(keep))]}
+        docs = [d for d in docs if d.id in chosen]
+    qids = sorted(queries)
+    random.Random(cfg.seed).shuffle(qids)
+    return Collection(name, [d.id for d in docs], [d.text for d in docs], queries,
+                      sorted(qids[: cfg.stage2_queries]), data.qrels, len(data.corpus))
+
+
+def pair_to_json(p: NearMissPair) -> dict:
+    return {"anchor": p.anchor, "text": p.text, "label": p.label, "category": p.category.value, "source": p.source}
+
+
+def pair_from_json(row: dict) -> NearMissPair:
+    return NearMissPair(**row)
+
+
+def nearmiss_sets(cfg: ReproConfig) -> dict[str, list[dict]]:
+    """Held-out sets by name (JSON rows), plus ``dev`` (the dev splits, for thresholds)."""
+    sets: dict[str, list[NearMissPair]] = {}
+    for name in HUMAN_SETS:
+        sets[f"{name}_test"] = sample_pairs(load_human_pairs(name, "test"), cfg.nearmiss_pairs, seed=cfg.seed)
+    sets["handwritten"] = load_handwritten()
+    from verirank.datasets.testset import nearmiss_testset
+
+    texts = [d.text for name in GENERATED_FROM for d in load_beir(name).corpus]
+    sets["generated_heldout"] = nearmiss_testset(texts, seed=cfg.seed, n=cfg.generated_anchors).pairs
+    sets["dev"] = [p for name in HUMAN_SETS
+                   for p in sample_pairs(load_human_pairs(name, "dev"), cfg.dev_pairs, seed=cfg.seed)]
+    return {k: [pair_to_json(p) for p in v] for k, v in sets.items()}
+
+
+def family(set_name: str) -> str:
+    return GENERATED_FAMILY if set_name.startswith("generated") else HUMAN_FAMILY
