@@ -18,22 +18,28 @@ log = logging.getLogger(__name__)
 METRICS = ("ndcg@10", "recall@100")
 
 
+def train_cross(cfg: ReproConfig, run: Path) -> dict[str, Any]:
+    """The MiniLM-L6 cross-encoder on the verifier's identity training pairs (cached by its weights)."""
+    from verirank.eval.reproduce.models import train_cross_encoder
+    from verirank.eval.reproduce.training import training_data
+
+    def train() -> dict[str, Any]:
+        data = training_data(cfg.seed)
+        return {**train_cross_encoder(data.cross, run / "models" / "cross", steps=cfg.cross_steps,
+                                      batch=cfg.cross_batch, max_len=cfg.cross_max_len, lr=cfg.cross_lr,
+                                      seed=cfg.seed), "pairs": len(data.cross)}
+    return _cached_model(run / "models" / "cross", train)
+
+
 def finetune_models(cfg: ReproConfig, run: Path) -> dict[str, Any]:
-    """B, A' and the cross-encoder, each trained once (cached by its weights file)."""
-    from verirank.eval.reproduce.models import finetune_biencoder, train_cross_encoder
+    """B and A', each trained once (cached by its weights file)."""
+    from verirank.eval.reproduce.models import finetune_biencoder
     from verirank.eval.reproduce.training import training_data
 
     data = None
     meta: dict[str, Any] = {}
     common = dict(steps=cfg.finetune_steps, batch=cfg.finetune_batch, max_len=cfg.finetune_max_len,
                   lr=cfg.finetune_lr, scale=cfg.mnrl_scale, seed=cfg.seed)
-    def train_cross() -> dict[str, Any]:
-        nonlocal data
-        data = data or training_data(cfg.seed)
-        return {**train_cross_encoder(data.cross, run / "models" / "cross", steps=cfg.cross_steps,
-                                      batch=cfg.cross_batch, max_len=cfg.cross_max_len, lr=cfg.cross_lr,
-                                      seed=cfg.seed), "pairs": len(data.cross)}
-    meta["cross"] = _cached_model(run / "models" / "cross", train_cross)  # first: stage 2 needs it
     for name, with_triplets in (("B", True), ("A_prime", False)):
         def train(name: str = name, with_triplets: bool = with_triplets) -> dict[str, Any]:
             nonlocal data
@@ -41,7 +47,6 @@ def finetune_models(cfg: ReproConfig, run: Path) -> dict[str, Any]:
             return {**finetune_biencoder(data.relevance, data.triplets if with_triplets else [], run / "models" / name,
                                          **common), "data_counts": data.counts}
         meta[name] = _cached_model(run / "models" / name, train)
-
     return meta
 
 

@@ -51,7 +51,8 @@ class Results:
         load = lambda p: read_json(p) if p.exists() else None  # noqa: E731
         self.timings = load(folder / "timings.json") or {}
         self.machine = load(folder / "machine.json") or {}
-        self.models = load(folder / "models" / "summary.json") or {}
+        self.models = {m: load(folder / "models" / m / "train.json") for m in ("B", "A_prime", "cross")}
+        self.models = {m: v for m, v in self.models.items() if v}
         self.latency = load(folder / "latency.json")
         self.stage2 = {c: load(folder / "stage2" / f"{c}.json") for c in cfg.collections}
         self.paradox = {c: load(folder / "paradox" / f"relevance_{c}.json") for c in cfg.collections}

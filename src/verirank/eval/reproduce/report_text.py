@@ -45,7 +45,7 @@ def _scale(res: Any, missing: list[str]) -> list[str]:
            f"rerankers reorder the top {cfg.rerank_depth} of model A's top {cfg.stage1_k} (the depth the shipped rerank "
            f"weight was tuned at) and keep the stage-1 tail. The paradox (A, B, A') uses every judged query.",
            f"- Near-miss sets: {cfg.nearmiss_pairs} pairs (whole anchors) per human test split, the 70 hand-written "
-           f"triples, near-misses generated from {cfg.generated_anchors} sentences of cranfield/cisi/med; thresholds "
+           f"triples, generator near-misses of {cfg.generated_anchors} held-out anchors with human paraphrases (MRPC/SNLI/PAWS test); thresholds "
            f"from {cfg.dev_pairs} pairs per human dev split.",
            f"- Fine-tuning: {cfg.finetune_steps} steps x batch {cfg.finetune_batch}, max_len {cfg.finetune_max_len}, "
            f"lr {cfg.finetune_lr}, MNRL scale {cfg.mnrl_scale:g}; cross-encoder {cfg.cross_steps} steps x batch "

@@ -14,7 +14,7 @@ from verirank.eval.reproduce.config import ReproConfig
 from verirank.eval.reproduce.data import load_collection, nearmiss_sets
 
 log = logging.getLogger(__name__)
-STEPS = ("data", "finetune", "stage2", "paradox", "report")
+STEPS = ("data", "cross", "finetune", "stage2", "paradox", "report")
 VERIFIER_SYSTEMS = ("verifier_pmatch", "verirank_light", "verirank_full")
 
 
@@ -64,10 +64,16 @@ def step_data(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
     cached_json(folder / "nearmiss_sets.json", lambda: nearmiss_sets(cfg))
 
 
+def step_cross(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
+    from verirank.eval.reproduce.paradox import train_cross
+
+    train_cross(cfg, folder)
+
+
 def step_finetune(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
     from verirank.eval.reproduce.paradox import finetune_models
 
-    write_json(folder / "models" / "summary.json", finetune_models(cfg, folder))
+    finetune_models(cfg, folder)
 
 
 @functools.cache
@@ -195,5 +201,5 @@ def step_report(cfg: ReproConfig, folder: Path, report_dir: Path | None) -> None
     write_report(cfg, folder, report_dir or Path("reports"))
 
 
-STEP_FUNCTIONS = {"data": step_data, "finetune": step_finetune, "stage2": step_stage2, "paradox": step_paradox,
+STEP_FUNCTIONS = {"data": step_data, "cross": step_cross, "finetune": step_finetune, "stage2": step_stage2, "paradox": step_paradox,
                   "report": step_report}
