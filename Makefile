@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast clean reports verifier exclusion
+.PHONY: setup demo test test-fast clean reports verifier exclusion reproduce
 
 setup: $(STAMP)
 
@@ -67,3 +67,9 @@ exclusion: $(STAMP)
 	$(BIN)/python benchmarks/build_constraint_set.py --collections npl cacm lisa cranfield cisi med --seed 0 \
 		--out $(CONSTRAINT_SETS) --no-stage1
 	$(BIN)/python benchmarks/tune_exclusion.py --apply --sets $(CONSTRAINT_SETS) --seed 0 --out reports/bench/exclusion
+
+# reports/reproduction.md + PNGs: every stage-2 alternative and the A/B/A' paradox, from shipped data
+# (fixed seeds, resumable: steps cache under runs/reproduce/<scale>/). Full scale takes hours on one
+# thread; `make reproduce QUICK=1` is a tiny slice (under 10 minutes) written to reports/reproduction_quick.md.
+reproduce: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce.py $(if $(QUICK),--scale quick,)

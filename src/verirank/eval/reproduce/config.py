@@ -16,6 +16,7 @@ class ReproConfig:
     seed: int = 0
     collections: tuple[str, ...] = RELEVANCE_SETS
     max_corpus_docs: int = 1500  # larger corpora: every judged document plus a seeded sample of the rest
+    paradox_queries: int = 0  # judged queries per collection for A/B/A' (0: all)
     stage2_queries: int = 50  # judged queries per collection scored by every stage-2 system (seeded)
     rerank_depth: int = 20  # stage-1 hits each reranker reorders (the depth the shipped rerank was tuned at)
     stage1_k: int = 100
@@ -56,6 +57,7 @@ SCALES: dict[str, ReproConfig] = {
                          latency_queries=2, latency_repeats=1, latency_candidates=(10, 100), bootstrap=200),
     # what CI runs (a slow-marked test): the whole chain on the smallest inputs
     "smoke": ReproConfig(scale="smoke", collections=("limit-small",), max_corpus_docs=46, stage2_queries=4,
+                         paradox_queries=20,
                          nearmiss_pairs=16, dev_pairs=16, generated_anchors=6, finetune_steps=2,
                          finetune_batch=4, cross_steps=2, cross_batch=4, cross_infer_max_len=64,
                          latency_queries=1, latency_repeats=1, latency_candidates=(10,), bootstrap=50),

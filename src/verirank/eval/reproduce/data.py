@@ -27,7 +27,7 @@ class Collection:
     name: str
     doc_ids: list[str]
     doc_texts: list[str]
-    queries: dict[str, str]  # every judged query
+    queries: dict[str, str]  # every judged query (or the first ``paradox_queries`` of the seeded order)
     stage2_queries: list[str]  # the seeded subset every stage-2 system scores
     qrels: dict[str, dict[str, int]]
     n_docs_full: int
@@ -48,6 +48,8 @@ def load_collection(name: str, cfg: ReproConfig) -> Collection:
         docs = [d for d in docs if d.id in chosen]
     qids = sorted(queries)
     random.Random(cfg.seed).shuffle(qids)
+    if cfg.paradox_queries:
+        queries = {q: queries[q] for q in qids[: max(cfg.paradox_queries, cfg.stage2_queries)]}
     return Collection(name, [d.id for d in docs], [d.text for d in docs], queries,
                       sorted(qids[: cfg.stage2_queries]), data.qrels, len(data.corpus))
 
