@@ -15,30 +15,30 @@ class ReproConfig:
     scale: str = "full"
     seed: int = 0
     collections: tuple[str, ...] = RELEVANCE_SETS
-    max_corpus_docs: int = 1500  # larger corpora: every judged document plus a seeded sample of the rest
-    paradox_queries: int = 0  # judged queries per collection for A/B/A' (0: all)
-    stage2_queries: int = 50  # judged queries per collection scored by every stage-2 system (seeded)
+    max_corpus_docs: int = 500  # larger corpora: the chosen queries' judged documents first, then a seeded sample
+    paradox_queries: int = 50  # seeded judged queries per collection for A/B/A' (0: all)
+    stage2_queries: int = 25  # the first of those queries, scored by every stage-2 system
     rerank_depth: int = 20  # stage-1 hits each reranker reorders (the depth the shipped rerank was tuned at)
     stage1_k: int = 100
     nearmiss_pairs: int = 400  # pairs per human test set (sample_pairs, whole anchors)
     dev_pairs: int = 200  # pairs per human dev set: the threshold of best balanced accuracy
     generated_anchors: int = 900  # held-out anchors (MRPC/SNLI/PAWS test) the generator perturbs
     # bi-encoder fine-tuning (B and A')
-    finetune_steps: int = 200
+    finetune_steps: int = 80
     finetune_batch: int = 32
     finetune_max_len: int = 64
-    finetune_lr: float = 2e-5
+    finetune_lr: float = 3e-5
     mnrl_scale: float = 10.0
     # cross-encoder
-    cross_steps: int = 200
+    cross_steps: int = 120
     cross_batch: int = 16
     cross_max_len: int = 96
     cross_lr: float = 3e-5
     cross_infer_max_len: int = 256
     # cost
-    latency_queries: int = 5
-    latency_repeats: int = 3
-    latency_candidates: tuple[int, ...] = (10, 20, 50, 100)
+    latency_queries: int = 3
+    latency_repeats: int = 1
+    latency_candidates: tuple[int, ...] = (10, 50, 100)
     bootstrap: int = 1000
 
     def to_json(self) -> str:
@@ -51,8 +51,8 @@ class ReproConfig:
 SCALES: dict[str, ReproConfig] = {
     "full": ReproConfig(),
     # --quick: under 10 minutes on one thread
-    "quick": ReproConfig(scale="quick", collections=("cranfield", "limit-small"), max_corpus_docs=300,
-                         stage2_queries=10, nearmiss_pairs=60, dev_pairs=40, generated_anchors=60,
+    "quick": ReproConfig(scale="quick", collections=("cranfield", "limit-small"), max_corpus_docs=200,
+                         paradox_queries=20, stage2_queries=10, nearmiss_pairs=60, dev_pairs=40, generated_anchors=60,
                          finetune_steps=10, finetune_batch=8, cross_steps=10, cross_batch=8,
                          latency_queries=2, latency_repeats=1, latency_candidates=(10, 100), bootstrap=200),
     # what CI runs (a slow-marked test): the whole chain on the smallest inputs

@@ -34,24 +34,30 @@ class Collection:
 
 
 def load_collection(name: str, cfg: ReproConfig) -> Collection:
-    """Judged queries, and the corpus capped at ``max_corpus_docs``: every judged document is kept,
-    the rest is a seeded sample (the cap makes retrieval easier; every system sees the same corpus)."""
+    """A seeded subset of the judged queries (``paradox_queries``; 0 = all) and a corpus of at most
+    ``max_corpus_docs``: the documents judged for those queries first, then the rest, each part in
+    seeded order. Judgements of documents left out are dropped, and so are queries left with no
+    relevant document (every system sees the same corpus and queries, so comparisons stay paired)."""
     data = load_beir(name)
-    queries = data.judged_queries
+    rng = random.Random(cfg.seed)
+    qids = sorted(data.judged_queries)
+    rng.shuffle(qids)
+    if cfg.paradox_queries:
+        qids = qids[: max(cfg.paradox_queries, cfg.stage2_queries)]
     docs = data.corpus
     if len(docs) > cfg.max_corpus_docs:
-        judged = {d for q in queries for d in data.qrels.get(q, {})}
-        keep = [d for d in docs if d.id in judged]
+        judged = {d for q in qids for d, g in data.qrels.get(q, {}).items() if g > 0}
+        first = [d for d in docs if d.id in judged]
         rest = [d for d in docs if d.id not in judged]
-        random.Random(cfg.seed).shuffle(rest)
-        chosen = {d.id for d in keep + rest[: max(0, cfg.max_corpus_docs - len(keep))]}
+        rng.shuffle(first)
+        rng.shuffle(rest)
+        chosen = {d.id for d in (first + rest)[: cfg.max_corpus_docs]}
         docs = [d for d in docs if d.id in chosen]
-    qids = sorted(queries)
-    random.Random(cfg.seed).shuffle(qids)
-    if cfg.paradox_queries:
-        queries = {q: queries[q] for q in qids[: max(cfg.paradox_queries, cfg.stage2_queries)]}
-    return Collection(name, [d.id for d in docs], [d.text for d in docs], queries,
-                      sorted(qids[: cfg.stage2_queries]), data.qrels, len(data.corpus))
+    kept = {d.id for d in docs}
+    qrels = {q: {d: g for d, g in data.qrels.get(q, {}).items() if d in kept} for q in qids}
+    qids = [q for q in qids if any(g > 0 for g in qrels[q].values())]
+    return Collection(name, [d.id for d in docs], [d.text for d in docs], {q: data.queries[q] for q in qids},
+                      sorted(qids[: cfg.stage2_queries]), {q: qrels[q] for q in qids}, len(data.corpus))
 
 
 def pair_to_json(p: NearMissPair) -> dict:
