@@ -39,11 +39,14 @@ def _scale(res: Any, missing: list[str]) -> list[str]:
            f"{res.machine.get('torch', '?')}, **1 thread** (`torch.set_num_threads(1)`, niced, on 2 shared cores), no GPU.",
            f"- Wall time {wall / 60:.1f} min, CPU time {cpu / 60:.1f} min, summed over steps (resumed runs add up): "
            + ", ".join(f"{k} {v['wall_s'] / 60:.1f} min" for k, v in t.items()) + ".",
-           f"- Relevance collections: {', '.join(cfg.collections)}; corpora above {cfg.max_corpus_docs} documents are cut "
-           f"to every judged document plus a seeded sample of the rest (the same corpus for every system).",
-           f"- Stage-2 systems score {cfg.stage2_queries} seeded judged queries per collection (all of them where fewer); "
-           f"rerankers reorder the top {cfg.rerank_depth} of model A's top {cfg.stage1_k} (the depth the shipped rerank "
-           f"weight was tuned at) and keep the stage-1 tail. The paradox (A, B, A') uses every judged query.",
+           f"- Relevance collections: {', '.join(cfg.collections)}. Per collection, a seeded subset of "
+           f"{cfg.paradox_queries or 'all'} judged queries (A, B, A') whose first {cfg.stage2_queries} every stage-2 system "
+           f"scores; corpora above {cfg.max_corpus_docs} documents are cut to that many, the subset's judged documents "
+           "first, then a seeded sample of the rest; judgements of dropped documents are removed (and queries left "
+           "with no relevant document). Every system sees the same corpus and queries, so differences are paired; "
+           "absolute nDCG is not comparable with full-corpus figures elsewhere in `reports/`.",
+           f"- Rerankers reorder the top {cfg.rerank_depth} of model A's top {cfg.stage1_k} (the depth the shipped "
+           "rerank weight was tuned at) and keep the stage-1 tail; the BM25 hybrid fuses two top-100 lists.",
            f"- Near-miss sets: {cfg.nearmiss_pairs} pairs (whole anchors) per human test split, the 70 hand-written "
            f"triples, generator near-misses of {cfg.generated_anchors} held-out anchors with human paraphrases (MRPC/SNLI/PAWS test); thresholds "
            f"from {cfg.dev_pairs} pairs per human dev split.",
@@ -117,7 +120,7 @@ def _paradox(res: Any) -> list[str]:
         return out + ["Not run.", ""]
     out += ["B = A fine-tuned with MNRL (scale 10) on relevance pairs plus identity triplets (anchor = positive, "
             "negative = a structural near-miss); A' = the same steps on relevance pairs only (the control). Every "
-            "judged query; difference to A with a paired bootstrap CI (`*` = randomisation p < 0.05).", "",
+            "query of the subset; difference to A with a paired bootstrap CI (`*` = randomisation p < 0.05).", "",
             "| collection | queries | docs | nDCG@10 A | Δ B − A | Δ A' − A | R@100 A | Δ B − A | Δ A' − A |",
             "|---|---|---|---|---|---|---|---|---|"]
     for c in done:

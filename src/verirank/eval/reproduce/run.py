@@ -14,7 +14,7 @@ from verirank.eval.reproduce.config import ReproConfig
 from verirank.eval.reproduce.data import load_collection, nearmiss_sets
 
 log = logging.getLogger(__name__)
-STEPS = ("data", "cross", "finetune", "stage2", "paradox", "report")
+STEPS = ("data", "cross", "finetune", "nearmiss", "stage2", "paradox", "report")
 VERIFIER_SYSTEMS = ("verifier_pmatch", "verirank_light", "verirank_full")
 
 
@@ -117,10 +117,11 @@ def step_stage2(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
         write_json(folder / "latency.json", measure(cfg, coll, build_context(coll, encoder, verifier, cross)))
     encoder.last_states.clear()
     encoder.pooled_of.clear()
-    score_nearmiss(cfg, folder, encoder, verifier, cross)
 
 
-def score_nearmiss(cfg: ReproConfig, folder: Path, encoder: Any, verifier: Any, cross: Any) -> None:
+def step_nearmiss(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
+    """Every stage-2 system's scores on the near-miss pair sets (the cross-encoder's last: its
+    weights may still be training in a parallel ``cross`` step)."""
     import numpy as np
 
     from verirank.eval.reproduce.pairs_eval import score_sets
@@ -128,6 +129,10 @@ def score_nearmiss(cfg: ReproConfig, folder: Path, encoder: Any, verifier: Any, 
     from verirank.eval.scoring import CosineScorer
     from verirank.verifier.scorer import VerifierScorer
 
+    from verirank.eval.reproduce.models import CrossEncoder
+    from verirank.verifier.runtime import NearMissVerifier
+
+    encoder = _dual_encoder()
     sets = read_json(folder / "nearmiss_sets.json")
     cosine = CosineScorer(encoder)
 
@@ -143,10 +148,16 @@ def score_nearmiss(cfg: ReproConfig, folder: Path, encoder: Any, verifier: Any, 
         return bm25_pair_rrf(anchors, texts, cosine.score(anchors, texts))
 
     scorers = {"stage1": cosine.score, "bm25_hybrid": hybrid, "maxsim_F1": token_scorer(maxsim),
-               "meansim_F0": token_scorer(meansim), "cross_encoder": cross.score,
-               "verifier_pmatch": VerifierScorer(verifier, encoder, "identity").score}
+               "meansim_F0": token_scorer(meansim),
+               "verifier_pmatch": VerifierScorer(NearMissVerifier.load(), encoder, "identity").score}
     for system, scorer in scorers.items():
         cached_json(folder / "scores" / f"{system}.json", lambda scorer=scorer: score_sets(sets, scorer))
+    weights = folder / "models" / "cross" / "model.safetensors"
+    while not (folder / "models" / "cross" / "train.json").exists():  # a parallel `cross` step
+        log.info("waiting for %s", weights)
+        time.sleep(30)
+    cross = CrossEncoder(weights, cfg.cross_infer_max_len)
+    cached_json(folder / "scores" / "cross_encoder.json", lambda: score_sets(sets, cross.score))
 
 
 def bm25_pair_rrf(anchors: list[str], texts: list[str], cosines: Any) -> Any:
@@ -201,5 +212,5 @@ def step_report(cfg: ReproConfig, folder: Path, report_dir: Path | None) -> None
     write_report(cfg, folder, report_dir or Path("reports"))
 
 
-STEP_FUNCTIONS = {"data": step_data, "cross": step_cross, "finetune": step_finetune, "stage2": step_stage2, "paradox": step_paradox,
+STEP_FUNCTIONS = {"data": step_data, "cross": step_cross, "finetune": step_finetune, "nearmiss": step_nearmiss, "stage2": step_stage2, "paradox": step_paradox,
                   "report": step_report}
