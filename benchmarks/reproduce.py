@@ -23,6 +23,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="same as --scale quick")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS))
+    ap.add_argument("--models", nargs="+", default=["B", "A_prime"], choices=["B", "A_prime"],
+                    help="bi-encoders the finetune step trains (run two processes to train both at once)")
     ap.add_argument("--root", default="runs/reproduce", help="cache folder (one subfolder per scale)")
     ap.add_argument("--reports", default="reports", help="where the markdown and PNGs go")
     args = ap.parse_args()
@@ -30,7 +32,7 @@ def main() -> None:
     logging.getLogger("verirank.encoders.minilm").setLevel(logging.ERROR)  # truncation notices per batch
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     cfg = load_config("quick" if args.quick else args.scale, seed=args.seed)
-    folder = run(cfg, Path(args.root), tuple(args.steps), Path(args.reports))
+    folder = run(cfg, Path(args.root), tuple(args.steps), Path(args.reports), tuple(args.models))
     print(f"done: {folder}; report in {args.reports}/")
 
 

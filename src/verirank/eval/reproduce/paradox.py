@@ -31,8 +31,8 @@ def train_cross(cfg: ReproConfig, run: Path) -> dict[str, Any]:
     return _cached_model(run / "models" / "cross", train)
 
 
-def finetune_models(cfg: ReproConfig, run: Path) -> dict[str, Any]:
-    """B and A', each trained once (cached by its weights file)."""
+def finetune_models(cfg: ReproConfig, run: Path, names: tuple[str, ...] = ("B", "A_prime")) -> dict[str, Any]:
+    """B and A' (or those of ``names``), each trained once (cached by its weights file)."""
     from verirank.eval.reproduce.models import finetune_biencoder
     from verirank.eval.reproduce.training import training_data
 
@@ -41,6 +41,9 @@ def finetune_models(cfg: ReproConfig, run: Path) -> dict[str, Any]:
     common = dict(steps=cfg.finetune_steps, batch=cfg.finetune_batch, max_len=cfg.finetune_max_len,
                   lr=cfg.finetune_lr, scale=cfg.mnrl_scale, seed=cfg.seed)
     for name, with_triplets in (("B", True), ("A_prime", False)):
+        if name not in names:
+            continue
+
         def train(name: str = name, with_triplets: bool = with_triplets) -> dict[str, Any]:
             nonlocal data
             data = data or training_data(cfg.seed)

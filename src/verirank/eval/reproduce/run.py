@@ -35,7 +35,10 @@ class Timer:
         write_json(self.path, self.data)
 
 
-def run(cfg: ReproConfig, root: Path, steps: tuple[str, ...] = STEPS, report_dir: Path | None = None) -> Path:
+def run(cfg: ReproConfig, root: Path, steps: tuple[str, ...] = STEPS, report_dir: Path | None = None,
+        models: tuple[str, ...] = ("B", "A_prime")) -> Path:
+    """Run ``steps`` in order; ``models`` = the bi-encoders the ``finetune`` step trains (two processes
+    can each train one)."""
     import torch
 
     torch.set_num_threads(1)
@@ -55,7 +58,10 @@ def run(cfg: ReproConfig, root: Path, steps: tuple[str, ...] = STEPS, report_dir
             continue
         log.info("step %s", step)
         wall, cpu = time.perf_counter(), time.process_time()
-        STEP_FUNCTIONS[step](cfg, folder, report_dir)
+        if step == "finetune":
+            step_finetune(cfg, folder, report_dir, models)
+        else:
+            STEP_FUNCTIONS[step](cfg, folder, report_dir)
         timer.record(step, time.perf_counter() - wall, time.process_time() - cpu)
     return folder
 
@@ -70,10 +76,10 @@ def step_cross(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
     train_cross(cfg, folder)
 
 
-def step_finetune(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
+def step_finetune(cfg: ReproConfig, folder: Path, _: Path | None, models: tuple[str, ...] = ("B", "A_prime")) -> None:
     from verirank.eval.reproduce.paradox import finetune_models
 
-    finetune_models(cfg, folder)
+    finetune_models(cfg, folder, models)
 
 
 @functools.cache
