@@ -15,9 +15,9 @@ class ReproConfig:
     scale: str = "full"
     seed: int = 0
     collections: tuple[str, ...] = RELEVANCE_SETS
-    max_corpus_docs: int = 500  # larger corpora: the chosen queries' judged documents first, then a seeded sample
+    max_corpus_docs: int = 300  # larger corpora: the chosen queries' judged documents first, then a seeded sample
     paradox_queries: int = 50  # seeded judged queries per collection for A/B/A' (0: all)
-    stage2_queries: int = 25  # the first of those queries, scored by every stage-2 system
+    stage2_queries: int = 15  # the first of those queries, scored by every stage-2 system
     rerank_depth: int = 20  # stage-1 hits each reranker reorders (the depth the shipped rerank was tuned at)
     stage1_k: int = 100
     nearmiss_pairs: int = 400  # pairs per human test set (sample_pairs, whole anchors)
@@ -34,9 +34,9 @@ class ReproConfig:
     cross_batch: int = 16
     cross_max_len: int = 96
     cross_lr: float = 3e-5
-    cross_infer_max_len: int = 256
+    cross_infer_max_len: int = 128
     # cost
-    latency_queries: int = 3
+    latency_queries: int = 2
     latency_repeats: int = 1
     latency_candidates: tuple[int, ...] = (10, 50, 100)
     bootstrap: int = 1000
