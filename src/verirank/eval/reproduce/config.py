@@ -24,13 +24,13 @@ class ReproConfig:
     dev_pairs: int = 200  # pairs per human dev set: the threshold of best balanced accuracy
     generated_anchors: int = 900  # held-out anchors (MRPC/SNLI/PAWS test) the generator perturbs
     # bi-encoder fine-tuning (B and A')
-    finetune_steps: int = 80
+    finetune_steps: int = 40
     finetune_batch: int = 32
     finetune_max_len: int = 64
     finetune_lr: float = 3e-5
     mnrl_scale: float = 10.0
     # cross-encoder
-    cross_steps: int = 120
+    cross_steps: int = 60
     cross_batch: int = 16
     cross_max_len: int = 96
     cross_lr: float = 3e-5
