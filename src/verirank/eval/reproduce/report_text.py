@@ -65,8 +65,9 @@ def _headline(res: Any, plots: dict[str, str]) -> list[str]:
     out = ["## Headline", "",
            f"Relevance: mean over {len(res.collections_done())} collections of nDCG@10 / Recall@100 on the stage-2 "
            "queries. Near-miss: held-out human sets pooled (PAWS, SNLI, CAD, Breaking NLI, VSR test splits + "
-           "hand-written), pairwise accuracy with 95 % anchor-bootstrap CI; generated = near-misses generated from "
-           "held-out corpora. Both-correct: paraphrase accepted and near-miss rejected (verifier rows: shipped "
+           "hand-written), pairwise accuracy with 95 % anchor-bootstrap CI; generated = `verirank.nearmiss` edits of "
+           "held-out MRPC/SNLI/PAWS test anchors, each against the anchor's human paraphrases (a minimal edit vs a "
+           "rewording: the case cosine gets backwards). Both-correct: paraphrase accepted and near-miss rejected (verifier rows: shipped "
            "`level=\"full\"` thresholds, abstain counts as wrong; other rows: threshold of best balanced accuracy on the "
            "dev splits). FAR@TAR95: near-misses accepted at the threshold keeping 95 % of paraphrases. Cost: median ms "
            "per query with 100 candidates (1 thread), and its ratio to stage 1 alone, measured in the same run.", "",
