@@ -32,6 +32,9 @@ class Timer:
         entry["wall_s"] += wall
         entry["cpu_s"] += cpu
         entry["runs"] += 1
+        end = time.time()
+        entry["first_start"] = min(entry.get("first_start", end - wall), end - wall)  # unix seconds
+        entry["last_end"] = max(entry.get("last_end", end), end)
         write_json(self.path, self.data)
 
 
