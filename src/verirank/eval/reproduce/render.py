@@ -150,7 +150,8 @@ def _plots(res: Results, out_dir: Path, stem: str) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6.4, 4.6))
         for s, x, y in points:
             ax.errorbar(x, y["value"], yerr=[[y["value"] - y["low"]], [y["high"] - y["value"]]], fmt="o", capsize=3)
-            ax.annotate(SHORT[s], (x, y["value"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+            offset = (-62, 4) if s == "verirank_light" else (5, -10) if s == "paradox_A_prime" else (5, 4)
+            ax.annotate(SHORT[s], (x, y["value"]), textcoords="offset points", xytext=offset, fontsize=8)
         ax.set_xlabel(f"nDCG@10, mean over {len(res.collections_done())} collections (stage-2 queries)")
         ax.set_ylabel("pairwise accuracy, held-out human near-misses")
         ax.set_title("Relevance vs near-miss separation")

@@ -190,6 +190,13 @@ def _cost(res: Any, plots: dict[str, str]) -> list[str]:
             "|---|" + "---|" * len(next(iter(lat["sweep_ms"].values())))]
     for s, curve in lat["sweep_ms"].items():
         out.append(f"| {SHORT[s]} | " + " | ".join(f"{v:.0f}" for v in curve.values()) + " |")
+    sweep_100 = {s: c.get(str(lat["candidates"])) for s, c in lat["sweep_ms"].items()}
+    pairs = [(s, lat["ms_per_query"][s], v) for s, v in sweep_100.items() if v and s in lat["ms_per_query"]]
+    if pairs:
+        spread = max(max(a, b) / min(a, b) for _, a, b in pairs)
+        out += ["", f"The same setting measured twice in this run (the table above and the sweep at "
+                f"{lat['candidates']}) differs by up to {spread:.1f}x: with {lat['queries']} queries x {lat['repeats']} "
+                "repeat on a contended CPU, trust orders of magnitude and the ordering, not the second digit."]
     out.append("")
     if "latency" in plots:
         out += [f"![latency vs candidates]({plots['latency']})", ""]
