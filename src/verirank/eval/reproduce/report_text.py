@@ -328,6 +328,15 @@ def _discussion(res: Any) -> list[str]:
                               f"{nd['verirank_full']:.3f}), but over the {len(natural)} natural-text collections alone "
                               f"(without limit-small) it scores {nat[s]:.3f} vs {nat['verirank_full']:.3f} (stage 1 "
                               f"{nat['stage1']:.3f})")
+        ver_cats = (res.pairs["verifier_pmatch"].get("family:human") or {}).get("categories", {})
+        for c in CATEGORIES:
+            v = (ver_cats.get(c) or {}).get("pairwise_accuracy")
+            rivals = [(SHORT[o], ((res.pairs.get(o, {}).get("family:human") or {}).get("categories", {}).get(c) or {})
+                       .get("pairwise_accuracy")) for o in ("stage1", "cross_encoder", "bm25_hybrid")]
+            ahead = [f"{name} {r['value']:.2f}" for name, r in rivals if v and r and r["value"] >= v["value"] + 0.1]
+            if ahead:
+                losses.append(f"human {c} near-misses (n={ver_cats[c]['n_near_miss']}, CIs overlap): verifier "
+                              f"{v['value']:.2f} vs {', '.join(ahead)}")
         losses.append(f"the verifier's p_match used alone as the ranking score costs {_pt(nd['verifier_pmatch'] - nd['stage1'])} "
                       "nDCG@10: it judges \"states the same\", not relevance, and verirank only stays level with stage 1 "
                       "because the shipped rerank weight lets p_match nudge the cosine rather than replace it")
