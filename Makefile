@@ -70,6 +70,6 @@ exclusion: $(STAMP)
 
 # reports/reproduction.md + PNGs: every stage-2 alternative and the A/B/A' paradox, from shipped data
 # (fixed seeds, resumable: steps cache under runs/reproduce/<scale>/). Full scale takes hours on one
-# thread; `make reproduce QUICK=1` is a tiny slice (under 10 minutes) written to reports/reproduction_quick.md.
+# thread; `make reproduce QUICK=1` is a tiny slice (5 CPU-minutes) reported in runs/reproduce/quick/.
 reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce.py $(if $(QUICK),--scale quick,)

@@ -26,14 +26,16 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["B", "A_prime"], choices=["B", "A_prime"],
                     help="bi-encoders the finetune step trains (run two processes to train both at once)")
     ap.add_argument("--root", default="runs/reproduce", help="cache folder (one subfolder per scale)")
-    ap.add_argument("--reports", default="reports", help="where the markdown and PNGs go")
+    ap.add_argument("--reports", default=None,
+                    help="where the markdown and PNGs go (default: reports/ at full scale, else the run folder)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("verirank.encoders.minilm").setLevel(logging.ERROR)  # truncation notices per batch
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     cfg = load_config("quick" if args.quick else args.scale, seed=args.seed)
-    folder = run(cfg, Path(args.root), tuple(args.steps), Path(args.reports), tuple(args.models))
-    print(f"done: {folder}; report in {args.reports}/")
+    reports = Path(args.reports) if args.reports else (Path("reports") if cfg.scale == "full" else cfg.run_dir(args.root))
+    folder = run(cfg, Path(args.root), tuple(args.steps), reports, tuple(args.models))
+    print(f"done: {folder}; report in {reports}/")
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def finetune_biencoder(relevance: Sequence[tuple[str, str]], triplets: Sequence[
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 25 == 0:
             log.info("finetune %s step %d/%d loss %.4f", out.name, step, steps, losses[-1])
     out.mkdir(parents=True, exist_ok=True)
@@ -204,7 +204,7 @@ def train_cross_encoder(pairs: Sequence[tuple[str, str, int]], out: Path, *, ste
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 25 == 0:
             log.info("cross-encoder step %d/%d loss %.4f", step, steps, losses[-1])
     out.mkdir(parents=True, exist_ok=True)

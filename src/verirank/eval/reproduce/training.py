@@ -14,6 +14,7 @@ Any pair whose text occurs in a held-out split or the hand-written triples is dr
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import NamedTuple
 
@@ -34,6 +35,7 @@ class TrainingData(NamedTuple):
     counts: dict[str, int]
 
 
+@functools.cache  # the cross and finetune steps share it within one process
 def training_data(seed: int, triplets_per_source: int = 3000) -> TrainingData:
     root = str(data_root(None))
     held = heldout_texts(IDENTITY_SOURCES, root)
