@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast clean reports verifier exclusion bench bench-quick
+.PHONY: setup demo test test-fast clean reports verifier exclusion bench bench-quick reproduce relevance-levels
 
 setup: $(STAMP)
 
@@ -77,3 +77,15 @@ exclusion: $(STAMP)
 	$(BIN)/python benchmarks/build_constraint_set.py --collections npl cacm lisa cranfield cisi med --seed 0 \
 		--out $(CONSTRAINT_SETS) --no-stage1
 	$(BIN)/python benchmarks/tune_exclusion.py --apply --sets $(CONSTRAINT_SETS) --seed 0 --out reports/bench/exclusion
+
+# reports/reproduction.md + PNGs: every stage-2 alternative and the A/B/A' paradox, from shipped data
+# (fixed seeds, resumable: steps cache under runs/reproduce/<scale>/). Full scale takes hours on one
+# thread; `make reproduce QUICK=1` is a tiny slice (5 CPU-minutes) reported in runs/reproduce/quick/.
+reproduce: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce.py $(if $(QUICK),--scale quick,)
+
+# Relevance mode by level (off / light / full) and window budget on the classic collections, with
+# the exclusion-query sets on the same indexes (needs `make exclusion`'s sets; about 1.5 h on 2 cores).
+relevance-levels: $(STAMP)
+	$(BIN)/python benchmarks/relevance_levels.py --collections med cranfield cisi cacm lisa npl --windows 1 3 \
+		--sets $(CONSTRAINT_SETS) --seed 0 --out reports/bench/relevance_levels
