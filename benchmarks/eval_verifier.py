@@ -29,7 +29,7 @@ from verirank.datasets.human import HUMAN_SETS, load_human_pairs
 from verirank.datasets.pairs import sample_pairs
 from verirank.datasets.testset import nearmiss_testset, split_sentences
 from verirank.encoders import load_encoder
-from verirank.eval.metrics import compare_runs, evaluate_pairs, evaluate_run
+from verirank.eval.metrics import both_correct, compare_runs, evaluate_pairs, evaluate_run
 from verirank.eval.scoring import CosineScorer
 from verirank.nearmiss.generate import generate
 from verirank.types import Category, Level, NearMissPair
@@ -63,24 +63,6 @@ def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
         pairs.append(NearMissPair(anchor=nm.anchor, text=passage, label=1, category=nm.category, source="rel"))
         pairs.append(NearMissPair(anchor=nm.anchor, text=broken, label=0, category=nm.category, source="rel"))
     return pairs
-
-
-def both_correct(pairs: list[NearMissPair], accepted: np.ndarray, rejected: np.ndarray, seed: int,
-                 n_resamples: int = 1000) -> dict[str, float] | None:
-    """Share of (anchor, paraphrase, near-miss) triples with the paraphrase accepted and the near-miss
-    rejected; mean over anchors of each anchor's rate, 95% bootstrap CI over anchors."""
-    by_anchor: dict[str, tuple[list[int], list[int]]] = {}
-    for i, p in enumerate(pairs):
-        by_anchor.setdefault(p.anchor, ([], []))[p.label == 0].append(i)
-    rates = [float(np.mean([accepted[i] and rejected[j] for i in pos for j in neg]))
-             for pos, neg in by_anchor.values() if pos and neg]
-    if not rates:
-        return None
-    values = np.array(rates)
-    draws = np.random.default_rng(seed).integers(0, len(values), size=(n_resamples, len(values)))
-    boot = values[draws].mean(axis=1)
-    return {"value": float(values.mean()), "low": float(np.quantile(boot, 0.025)),
-            "high": float(np.quantile(boot, 0.975)), "n": len(values)}
 
 
 def cosine_threshold(encoder: Any, limit: int, seed: int) -> float:

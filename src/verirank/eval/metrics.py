@@ -339,3 +339,21 @@ def evaluate_pairs(
         tar=tar, threshold=None if thresholds is None else float(thresholds[0]),
         overall=scores_for(None), categories=[scores_for(c) for c in present],
     )
+
+
+def both_correct(pairs: Sequence[NearMissPair], accepted: np.ndarray, rejected: np.ndarray, seed: int,
+                 n_resamples: int = 1000) -> dict[str, float] | None:
+    """Share of (anchor, paraphrase, near-miss) triples with the paraphrase accepted and the near-miss
+    rejected; mean over anchors of each anchor's rate, 95% bootstrap CI over anchors."""
+    by_anchor: dict[str, tuple[list[int], list[int]]] = {}
+    for i, p in enumerate(pairs):
+        by_anchor.setdefault(p.anchor, ([], []))[p.label == 0].append(i)
+    rates = [float(np.mean([accepted[i] and rejected[j] for i in pos for j in neg]))
+             for pos, neg in by_anchor.values() if pos and neg]
+    if not rates:
+        return None
+    values = np.array(rates)
+    draws = np.random.default_rng(seed).integers(0, len(values), size=(n_resamples, len(values)))
+    boot = values[draws].mean(axis=1)
+    return {"value": float(values.mean()), "low": float(np.quantile(boot, 0.025)),
+            "high": float(np.quantile(boot, 0.975)), "n": len(values)}

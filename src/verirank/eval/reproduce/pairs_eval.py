@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from verirank.eval.metrics import evaluate_pairs
+from verirank.eval.metrics import both_correct, evaluate_pairs
 from verirank.eval.reproduce.data import family, pair_from_json
 from verirank.types import NearMissPair
 
@@ -33,23 +33,6 @@ def score_sets(sets: dict[str, list[dict]], scorer: Scorer) -> dict[str, list[fl
 def balanced_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     grid = np.quantile(scores, np.linspace(0.01, 0.99, 197))
     return float(max(grid, key=lambda t: np.mean(scores[labels == 1] >= t) + np.mean(scores[labels == 0] < t)))
-
-
-def both_correct(pairs: Sequence[NearMissPair], accepted: np.ndarray, rejected: np.ndarray, seed: int,
-                 n_resamples: int) -> dict[str, float] | None:
-    """Mean over anchors of the share of (paraphrase, near-miss) pairs with the paraphrase accepted and
-    the near-miss rejected; 95 % bootstrap CI over anchors (as benchmarks/eval_verifier.py)."""
-    by_anchor: dict[str, tuple[list[int], list[int]]] = {}
-    for i, p in enumerate(pairs):
-        by_anchor.setdefault(p.anchor, ([], []))[p.label == 0].append(i)
-    rates = [float(np.mean([accepted[i] and rejected[j] for i in pos for j in neg]))
-             for pos, neg in by_anchor.values() if pos and neg]
-    if not rates:
-        return None
-    values = np.array(rates)
-    boot = values[np.random.default_rng(seed).integers(0, len(values), size=(n_resamples, len(values)))].mean(axis=1)
-    return {"value": float(values.mean()), "low": float(np.quantile(boot, 0.025)),
-            "high": float(np.quantile(boot, 0.975)), "n": len(values)}
 
 
 def _ci(c: Any) -> dict[str, float] | None:
