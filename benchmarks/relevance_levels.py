@@ -31,7 +31,7 @@ from verirank.datasets import load_beir
 from verirank.eval.metrics import compare_runs, evaluate_run
 from verirank.pipeline import LIGHT_TOP, final_score
 from verirank.types import Level, Mode
-from verirank.verifier.runtime import Candidate, NearMissVerifier, QueryStates
+from verirank.verifier.runtime import Candidate, NearMissVerifier, query_states
 
 BYTES_PER_TOKEN_EXTRA = 4 + 8  # float32 scale + (start, end) int32 char span per stored token
 RULES = {"moves all": True, "moves accept/reject only": False}  # final_score(move_abstained=...)
@@ -56,8 +56,7 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
         hits = pipe.search(text, k=100, level="off")
         stage1[qid] = [(h.id, h.score) for h in hits]
         encoded = pipe.encoder.encode([text], state_layer=verifier.state_layer)
-        q = QueryStates(text, verifier.project_query(encoded.token_states[0]),
-                        encoded.offsets[0][: verifier.cfg.max_query_tokens])
+        q = query_states(verifier, text, encoded)
         top = stage1[qid][:candidates]
         docs = {d.id: d for d in pipe.index.get([i for i, _ in top], with_states=True)}
         for w in windows:

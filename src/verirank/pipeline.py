@@ -285,10 +285,9 @@ class Pipeline:
 
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
                        level: Level, started: float, budget_ms: float | None) -> dict[str, Verdict]:
-        from verirank.verifier.runtime import Candidate, QueryStates
+        from verirank.verifier.runtime import Candidate, query_states
 
-        q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
-                        encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        q = query_states(self.verifier, query, encoded)
         out: dict[str, Verdict] = {}
         chunk = VERIFY_CHUNK if budget_ms is not None else VERIFY_BATCH
         for lo in range(0, len(docs), chunk):
@@ -365,14 +364,13 @@ class Pipeline:
 
     def _pair_states(self, query: str, candidates: Sequence[str]) -> tuple[Any, list[Any]]:
         """Query and candidate texts -> verifier inputs (projected token states, spans, stage-1 cosine)."""
-        from verirank.verifier.runtime import Candidate, QueryStates
+        from verirank.verifier.runtime import Candidate, query_states
 
         if self.verifier is None:
             raise ConfigError("this pipeline has no verifier; create it with Pipeline.default(verifier='shipped')")
         texts = check_texts(candidates, "candidate")
         encoded = self._encode_query(query)
-        q = QueryStates(query, self.verifier.project_query(encoded.token_states[0]),
-                        encoded.offsets[0][: self.verifier.cfg.max_query_tokens])
+        q = query_states(self.verifier, query, encoded)
         if not texts:
             return q, []
         enc = self._encode_documents(texts, self.verifier.max_tokens)  # past the encoder window too

@@ -32,10 +32,13 @@ class EncodedBatch:
     def __len__(self) -> int:
         return int(self.pooled.shape[0])
 
+    def rows(self, lo: int, hi: int) -> EncodedBatch:
+        """Texts ``lo`` to ``hi - 1``, as a batch of their own."""
+        return EncodedBatch(self.pooled[lo:hi], self.token_states[lo:hi], self.offsets[lo:hi], self.truncated[lo:hi])
+
     def row(self, i: int) -> EncodedBatch:
         """Text ``i`` alone, as a batch of one."""
-        return EncodedBatch(self.pooled[i : i + 1], self.token_states[i : i + 1], self.offsets[i : i + 1],
-                            self.truncated[i : i + 1])
+        return self.rows(i, i + 1)
 
 
 @runtime_checkable

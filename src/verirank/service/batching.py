@@ -104,8 +104,7 @@ class Coalescer(Generic[T, R]):
 def _split(encoded: EncodedBatch, sizes: list[int]) -> list[EncodedBatch]:
     out, lo = [], 0
     for n in sizes:
-        out.append(EncodedBatch(encoded.pooled[lo : lo + n], encoded.token_states[lo : lo + n],
-                                encoded.offsets[lo : lo + n], encoded.truncated[lo : lo + n]))
+        out.append(encoded.rows(lo, lo + n))
         lo += n
     return out
 

@@ -37,6 +37,13 @@ class QueryStates:
     spans: np.ndarray  # (Lq, 2)
 
 
+def query_states(verifier: Any, text: str, encoded: Any) -> QueryStates:
+    """A query's verifier input from its encoding (row 0 of ``encoded``): head states and spans,
+    cut to ``max_query_tokens``. ``verifier`` is a NearMissVerifier or a stand-in with its API."""
+    return QueryStates(text, verifier.project_query(encoded.token_states[0]),
+                       encoded.offsets[0][: verifier.cfg.max_query_tokens])
+
+
 class NearMissVerifier:
     """A loaded checkpoint: the token head (for the index) and the verdict function."""
 
