@@ -37,6 +37,15 @@ def cached_json(path: Path, compute: Callable[[], T]) -> T:
     return value
 
 
+def cached_model(folder: Path, train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A trained model's metadata (``folder/train.json``): ``train()`` (which writes
+    ``folder/model.safetensors``) runs unless both files exist."""
+    meta_path = folder / "train.json"
+    if (folder / "model.safetensors").exists() and meta_path.exists():
+        return cached_json(meta_path, dict)
+    return cached_json(meta_path, train)
+
+
 def cached_array(path: Path, compute: Callable[[], np.ndarray]) -> np.ndarray:
     if path.exists():
         log.info("cached: %s", path)

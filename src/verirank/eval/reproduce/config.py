@@ -35,6 +35,10 @@ class ReproConfig:
     cross_max_len: int = 96
     cross_lr: float = 3e-5
     cross_infer_max_len: int = 128
+    # small CNN over the token cosine map (F0/F1's input), on the cross-encoder's pairs
+    cnn_steps: int = 400
+    cnn_batch: int = 32
+    cnn_lr: float = 1e-3
     # cost
     latency_queries: int = 2
     latency_repeats: int = 1
@@ -53,13 +57,13 @@ SCALES: dict[str, ReproConfig] = {
     # --quick: under 10 minutes on one thread
     "quick": ReproConfig(scale="quick", collections=("cranfield", "limit-small"), max_corpus_docs=200,
                          paradox_queries=20, stage2_queries=10, nearmiss_pairs=60, dev_pairs=40, generated_anchors=60,
-                         finetune_steps=10, finetune_batch=8, cross_steps=10, cross_batch=8,
+                         finetune_steps=10, finetune_batch=8, cross_steps=10, cross_batch=8, cnn_steps=40, cnn_batch=16,
                          latency_queries=2, latency_repeats=1, latency_candidates=(10, 100), bootstrap=200),
     # what CI runs (a slow-marked test): the whole chain on the smallest inputs
     "smoke": ReproConfig(scale="smoke", collections=("limit-small",), max_corpus_docs=46, stage2_queries=4,
                          paradox_queries=20,
                          nearmiss_pairs=16, dev_pairs=16, generated_anchors=6, finetune_steps=2,
-                         finetune_batch=4, cross_steps=2, cross_batch=4, cross_infer_max_len=64,
+                         finetune_batch=4, cross_steps=2, cross_batch=4, cross_infer_max_len=64, cnn_steps=3, cnn_batch=4,
                          latency_queries=1, latency_repeats=1, latency_candidates=(10,), bootstrap=50),
 }
 

@@ -1,5 +1,6 @@
 """The paradox: A (as shipped) vs B (MNRL on relevance pairs + identity triplets) vs A' (relevance
-pairs only, same steps): relevance on every collection, cosine near-miss separation."""
+pairs only, same steps): relevance on every collection (B and A' each against A, and B against
+A'), cosine near-miss separation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from verirank.eval.metrics import compare_runs, evaluate_run
-from verirank.eval.reproduce.cache import cached_array, cached_json
+from verirank.eval.reproduce.cache import cached_array, cached_json, cached_model, read_json
 from verirank.eval.reproduce.config import ReproConfig
 from verirank.eval.reproduce.data import Collection
 
@@ -28,7 +29,7 @@ def train_cross(cfg: ReproConfig, run: Path) -> dict[str, Any]:
         return {**train_cross_encoder(data.cross, run / "models" / "cross", steps=cfg.cross_steps,
                                       batch=cfg.cross_batch, max_len=cfg.cross_max_len, lr=cfg.cross_lr,
                                       seed=cfg.seed), "pairs": len(data.cross)}
-    return _cached_model(run / "models" / "cross", train)
+    return cached_model(run / "models" / "cross", train)
 
 
 def finetune_models(cfg: ReproConfig, run: Path, names: tuple[str, ...] = ("B", "A_prime")) -> dict[str, Any]:
@@ -49,15 +50,8 @@ def finetune_models(cfg: ReproConfig, run: Path, names: tuple[str, ...] = ("B", 
             data = data or training_data(cfg.seed)
             return {**finetune_biencoder(data.relevance, data.triplets if with_triplets else [], run / "models" / name,
                                          **common), "data_counts": data.counts}
-        meta[name] = _cached_model(run / "models" / name, train)
+        meta[name] = cached_model(run / "models" / name, train)
     return meta
-
-
-def _cached_model(folder: Path, train: Any) -> dict[str, Any]:
-    meta_path = folder / "train.json"
-    if (folder / "model.safetensors").exists() and meta_path.exists():
-        return cached_json(meta_path, dict)
-    return cached_json(meta_path, train)
 
 
 def dense_vectors(encoder: Any, coll: Collection, run: Path, model: str) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +73,8 @@ def dense_run(coll: Collection, docs: np.ndarray, queries: np.ndarray, k: int) -
 
 
 def relevance_of_models(cfg: ReproConfig, run: Path, coll: Collection, encoders: dict[str, Any]) -> dict[str, Any]:
-    """Per model: per-query nDCG@10 / Recall@100 over every judged query, means with CIs, and the
-    paired difference to A (bootstrap CI, randomisation p)."""
+    """Per model: per-query nDCG@10 / Recall@100 over every judged query, means with CIs, the paired
+    difference to A and, for B, to its control A' (bootstrap CI, randomisation p)."""
     def compute() -> dict[str, Any]:
         runs = {}
         for model, encoder in encoders.items():
@@ -93,9 +87,25 @@ def relevance_of_models(cfg: ReproConfig, run: Path, coll: Collection, encoders:
             entry: dict[str, Any] = {"metrics": {m: v.model_dump() for m, v in ev.metrics.items()},
                                      "per_query": ev.per_query, "vs_A": {}}
             if model != "A":
-                for m in METRICS:
-                    diff = compare_runs(runs["A"], r, coll.qrels, m, n_resamples=max(cfg.bootstrap, 1000), seed=cfg.seed)
-                    entry["vs_A"][m] = {"difference": diff.difference.model_dump(), "p_value": diff.p_value}
+                entry["vs_A"] = _paired(cfg, coll, runs["A"], r)
+            if model == "B" and "A_prime" in runs:
+                entry["vs_A_prime"] = _paired(cfg, coll, runs["A_prime"], r)
             out["models"][model] = entry
         return out
-    return cached_json(run / "paradox" / f"relevance_{coll.name}.json", compute)
+
+    path = run / "paradox" / f"relevance_{coll.name}.json"
+    if path.exists() and "B" in encoders and "A_prime" in encoders \
+            and "vs_A_prime" not in read_json(path)["models"].get("B", {}):
+        log.info("%s predates the B vs A' test; recomputing it from the cached vectors", path)
+        path.unlink()
+    return cached_json(path, compute)
+
+
+def _paired(cfg: ReproConfig, coll: Collection, base: dict[str, dict[str, float]],
+            other: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """``other`` minus ``base`` per metric: mean difference with its bootstrap CI and randomisation p."""
+    out = {}
+    for m in METRICS:
+        diff = compare_runs(base, other, coll.qrels, m, n_resamples=max(cfg.bootstrap, 1000), seed=cfg.seed)
+        out[m] = {"difference": diff.difference.model_dump(), "p_value": diff.p_value}
+    return out

@@ -19,14 +19,15 @@ log = logging.getLogger(__name__)
 LABELS = {
     "stage1": "stage 1 = A as shipped (verirank off)", "bm25_hybrid": "A + BM25 hybrid (RRF)",
     "maxsim_F1": "A + MaxSim late interaction (F1)", "meansim_F0": "A + mean-sim over the map (F0)",
+    "simmap_cnn": "A + small CNN over the map (trained here)",
     "cross_encoder": "A + MiniLM-L6 cross-encoder (fine-tuned here)",
     "verifier_pmatch": "A + Transformer verifier p_match (shipped)", "verirank_light": "verirank light",
     "verirank_full": "verirank full", "paradox_B": "B: A fine-tuned, relevance + identity triplets (stage 1 only)",
     "paradox_A_prime": "A': A fine-tuned, relevance only (stage 1 only)",
 }
 SHORT = {"stage1": "A (off)", "bm25_hybrid": "BM25 hybrid", "maxsim_F1": "MaxSim F1", "meansim_F0": "mean-sim F0",
-         "cross_encoder": "cross-enc", "verifier_pmatch": "verifier p", "verirank_light": "verirank light",
-         "verirank_full": "verirank full", "paradox_B": "B", "paradox_A_prime": "A'"}
+         "simmap_cnn": "map CNN", "cross_encoder": "cross-enc", "verifier_pmatch": "verifier p",
+         "verirank_light": "verirank light", "verirank_full": "verirank full", "paradox_B": "B", "paradox_A_prime": "A'"}
 VERIFIER_DECIDED = ("verifier_pmatch", "verirank_light", "verirank_full")
 CATEGORIES = ("negation", "role_reversal", "spatial", "binding", "comparative", "numeric", "exclusion", "match")
 
@@ -51,7 +52,7 @@ class Results:
         load = lambda p: read_json(p) if p.exists() else None  # noqa: E731
         self.timings = load(folder / "timings.json") or {}
         self.machine = load(folder / "machine.json") or {}
-        self.models = {m: load(folder / "models" / m / "train.json") for m in ("B", "A_prime", "cross")}
+        self.models = {m: load(folder / "models" / m / "train.json") for m in ("B", "A_prime", "cross", "cnn")}
         self.models = {m: v for m, v in self.models.items() if v}
         self.latency = load(folder / "latency.json")
         self.stage2 = {c: load(folder / "stage2" / f"{c}.json") for c in cfg.collections}
@@ -65,6 +66,10 @@ class Results:
                 continue
             self.pairs[system] = pair_metrics(self.sets, scores, _verifier_decisions() if source == "verifier_pmatch" else None,
                                               cfg.seed, cfg.bootstrap)
+
+    def has_cnn(self) -> bool:
+        """Whether this run holds results of the map CNN (stage-2 runs or near-miss scores)."""
+        return "simmap_cnn" in self.pairs or any(r and "simmap_cnn" in r["systems"] for r in self.stage2.values())
 
     def collections_done(self) -> list[str]:
         return [c for c, r in self.stage2.items() if r]
@@ -87,7 +92,8 @@ class Results:
                 return None
             pq = rel["models"][system.removeprefix("paradox_")]["per_query"][metric]
             return [pq.get(q, 0.0) for q in queries]
-        return list(self.stage2[c]["systems"][system]["per_query"][metric].values())
+        entry = self.stage2[c]["systems"].get(system)  # None: the cached collection predates the system
+        return None if entry is None else list(entry["per_query"][metric].values())
 
 
 def _verifier_decisions() -> Any:
@@ -175,7 +181,8 @@ def _plots(res: Results, out_dir: Path, stem: str) -> dict[str, str]:
         made["latency"] = f"{stem}_latency.png"
         fig.savefig(out_dir / made["latency"], dpi=120)
         plt.close(fig)
-    systems = [s for s in ("stage1", "paradox_B", "paradox_A_prime", "bm25_hybrid", "maxsim_F1", "cross_encoder", "verifier_pmatch") if s in res.pairs]
+    systems = [s for s in ("stage1", "paradox_B", "paradox_A_prime", "bm25_hybrid", "maxsim_F1", "simmap_cnn",
+                           "cross_encoder", "verifier_pmatch") if s in res.pairs]
     for fam in ("human", "generated"):
         cats = [c for c in CATEGORIES if any(c in (res.pairs[s].get(f"family:{fam}") or {}).get("categories", {}) for s in systems)]
         if not cats:

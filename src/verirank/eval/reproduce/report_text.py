@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from verirank.eval.reproduce.render import CATEGORIES, LABELS, SHORT, fmt, val
+from verirank.eval.reproduce.report_discussion import discussion, discussion_facts
 from verirank.eval.reproduce.stage2 import SYSTEMS
 
 ALL = (*SYSTEMS, "paradox_B", "paradox_A_prime")
@@ -26,8 +27,8 @@ def render_markdown(res: Any, plots: dict[str, str]) -> str:
     lines += _categories(res, plots)
     lines += _cost(res, plots)
     lines += _training(res)
-    lines += _discussion(res)
-    lines += _discussion_facts(res)
+    lines += discussion(res)
+    lines += discussion_facts(res)
     return "\n".join(lines) + "\n"
 
 
@@ -59,9 +60,27 @@ def _scale(res: Any, missing: list[str]) -> list[str]:
            f"- Fine-tuning: {cfg.finetune_steps} steps x batch {cfg.finetune_batch}, max_len {cfg.finetune_max_len}, "
            f"lr {cfg.finetune_lr}, MNRL scale {cfg.mnrl_scale:g}; cross-encoder {cfg.cross_steps} steps x batch "
            f"{cfg.cross_batch}, max_len {cfg.cross_max_len} (inference {cfg.cross_infer_max_len}).",
-           "- Not run: the small CNN over the similarity map (no trained checkpoint exists and its training did not fit "
-           "this budget)." + (f" Collections not finished: {', '.join(missing)}." if missing else ""), ""]
-    return out
+           _cnn_line(res)]
+    if missing:
+        out.append(f"- Collections not finished: {', '.join(missing)}.")
+    return out + [""]
+
+
+def _cnn_line(res: Any) -> str:
+    if not res.has_cnn():
+        return "- Not run: the small CNN over the similarity map (this run folder holds no results for it)."
+    cfg, m = res.cfg, res.models.get("cnn", {})
+    arch = m.get("config", {})
+    shape = f"{arch['query_tokens']} x {arch['doc_tokens']} " if arch else ""
+    layers = (f"3x3 conv layers of {', '.join(map(str, arch['channels']))} channels (ReLU, 2x2 max pooling between "
+              f"them), global max pooling, an MLP of width {arch['hidden']} to one logit"
+              + (f" ({m['parameters']:,} parameters)" if "parameters" in m else "")) if arch else "a few conv layers and an MLP"
+    return (f"- Map CNN (the trained member of the F0/F1 family): the {shape}query x candidate token cosine map of frozen "
+            f"MiniLM-L6 last-layer states (the states F0/F1 read; cropped or zero-padded, plus a mask channel), "
+            f"{layers}; BCE with AdamW (lr {m.get('lr', cfg.cnn_lr):g}), {m.get('steps', cfg.cnn_steps)} steps x batch "
+            f"{m.get('batch', cfg.cnn_batch)} on the "
+            "cross-encoder's identity training pairs. It reranks like the other rerankers; its both-correct threshold "
+            "comes from the dev splits.")
 
 
 def _headline(res: Any, plots: dict[str, str]) -> list[str]:
@@ -103,11 +122,13 @@ def _per_collection(res: Any) -> list[str]:
            "(bootstrap CI over queries; `*` = randomisation p < 0.05).", "",
            "| system | " + " | ".join(f"{c} (n={res.stage2[c]['n_queries']}, {res.stage2[c]['n_docs']} docs)" for c in done) + " |",
            "|---|" + "---|" * len(done)]
-    for s in SYSTEMS:
+    for s in [s for s in SYSTEMS if any(s in res.stage2[c]["systems"] for c in done)]:
         cells = []
         for c in done:
-            e = res.stage2[c]["systems"][s]
-            if s == "stage1":
+            e = res.stage2[c]["systems"].get(s)
+            if e is None:
+                cells.append("–")
+            elif s == "stage1":
                 cells.append(fmt(e["metrics"]["ndcg@10"]))
             else:
                 d = e["vs_stage1"]
@@ -127,19 +148,21 @@ def _paradox(res: Any) -> list[str]:
         return out + ["Not run.", ""]
     out += ["B = A fine-tuned with MNRL (scale 10) on relevance pairs plus identity triplets (anchor = positive, "
             "negative = a structural near-miss); A' = the same steps on relevance pairs only (the control). Every "
-            "query of the subset; difference to A with a paired bootstrap CI (`*` = randomisation p < 0.05).", "",
-            "| collection | queries | docs | nDCG@10 A | Δ B − A | Δ A' − A | R@100 A | Δ B − A | Δ A' − A |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            "query of the subset; difference to A, and B's difference to its control A' (Δ B − A': what the identity "
+            "triplets did with the relevance training held fixed), each with a paired bootstrap CI over queries "
+            "(`*` = randomisation p < 0.05).", "",
+            "| collection | queries | docs | nDCG@10 A | Δ B − A | Δ A' − A | Δ B − A' | R@100 A | Δ B − A | Δ A' − A "
+            "| Δ B − A' |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in done:
         r = res.paradox[c]
         m = r["models"]
 
-        def d(model: str, metric: str) -> str:
-            x = m[model]["vs_A"][metric]
-            return fmt(x["difference"], signed=True) + ("*" if x["p_value"] < 0.05 else "")
+        def d(model: str, metric: str, against: str = "vs_A") -> str:
+            x = (m[model].get(against) or {}).get(metric)
+            return "–" if x is None else fmt(x["difference"], signed=True) + ("*" if x["p_value"] < 0.05 else "")
         out.append(f"| {c} | {r['n_queries']} | {r['n_docs']} | {val(m['A']['metrics']['ndcg@10'])} | {d('B', 'ndcg@10')} | "
-                   f"{d('A_prime', 'ndcg@10')} | {val(m['A']['metrics']['recall@100'])} | {d('B', 'recall@100')} | "
-                   f"{d('A_prime', 'recall@100')} |")
+                   f"{d('A_prime', 'ndcg@10')} | {d('B', 'ndcg@10', 'vs_A_prime')} | {val(m['A']['metrics']['recall@100'])} | "
+                   f"{d('B', 'recall@100')} | {d('A_prime', 'recall@100')} | {d('B', 'recall@100', 'vs_A_prime')} |")
     out += ["", "Near-miss separation of the three encoders' cosines (pairwise accuracy [95 % CI]):", "",
             "| set | A | B | A' |", "|---|---|---|---|"]
     models = ("stage1", "paradox_B", "paradox_A_prime")
@@ -214,157 +237,3 @@ def _training(res: Any) -> list[str]:
         out += ["", "Training pairs available (train splits only; texts of held-out splits dropped): "
                 + ", ".join(f"{k} {v}" for k, v in counts.items()) + "."]
     return out + [""]
-
-
-def _discussion_facts(res: Any) -> list[str]:
-    """Comparisons the discussion rests on, computed (not written by hand)."""
-    out = ["## Measured facts for the discussion", ""]
-    ver = (res.pairs.get("verifier_pmatch", {}).get("family:human") or {}).get("categories", {})
-    for s in ("cross_encoder", "stage1", "maxsim_F1", "paradox_B"):
-        other = (res.pairs.get(s, {}).get("family:human") or {}).get("categories", {})
-        worse = [c for c in CATEGORIES if c in ver and c in other and ver[c]["pairwise_accuracy"] and other[c]["pairwise_accuracy"]
-                 and other[c]["pairwise_accuracy"]["low"] > ver[c]["pairwise_accuracy"]["high"]]
-        better = [c for c in CATEGORIES if c in ver and c in other and ver[c]["pairwise_accuracy"] and other[c]["pairwise_accuracy"]
-                  and ver[c]["pairwise_accuracy"]["low"] > other[c]["pairwise_accuracy"]["high"]]
-        out.append(f"- Human categories where the verifier's CI lies entirely below {SHORT[s]}'s: "
-                   f"{', '.join(worse) or 'none'}; entirely above: {', '.join(better) or 'none'}.")
-    nd = {s: res.macro(s, "ndcg@10") for s in SYSTEMS}
-    if all(v is not None for v in nd.values()):
-        best = max(nd, key=lambda s: nd[s])
-        out.append(f"- Best mean nDCG@10 among stage-2 systems: {SHORT[best]} ({nd[best]:.3f}); stage 1 {nd['stage1']:.3f}, "
-                   f"verirank full {nd['verirank_full']:.3f}.")
-    return out + [""]
-
-
-def _pw(res: Any, system: str, key: str = "family:human") -> dict | None:
-    return ((res.pairs.get(system, {}).get(key) or {}).get("overall") or {}).get("pairwise_accuracy")
-
-
-def _paradox_macro(res: Any, model: str, metric: str = "ndcg@10") -> float | None:
-    done = [r for r in res.paradox.values() if r]
-    if not done:
-        return None
-    import numpy as np
-
-    return float(np.mean([np.mean(list(r["models"][model]["per_query"][metric].values())) for r in done]))
-
-
-def _pt(x: float) -> str:
-    return f"{100 * x:+.1f} pt"
-
-
-def _discussion(res: Any) -> list[str]:
-    """Prose built from the measured numbers: every claim below is recomputed on each run."""
-    out = ["## Discussion", ""]
-    a, b, ap = (_paradox_macro(res, m) for m in ("A", "B", "A_prime"))
-    pa, pb, pap = _pw(res, "stage1"), _pw(res, "paradox_B"), _pw(res, "paradox_A_prime")
-    if None not in (a, b, ap) and None not in (pa, pb, pap):
-        sig = [c for c, r in res.paradox.items() if r and r["models"]["B"]["vs_A"]["ndcg@10"]["p_value"] < 0.05]
-        diff = _paired_b_vs_aprime(res)
-        gain = pb["value"] - pap["value"]
-        gen_b, gen_ap = _pw(res, "paradox_B", "family:generated"), _pw(res, "paradox_A_prime", "family:generated")
-        sep_human = pb["low"] > pap["high"]
-        sep_gen = bool(gen_b and gen_ap and gen_b["low"] > gen_ap["high"])
-        costly = diff is not None and diff["high"] < 0
-        if (sep_human or sep_gen) and costly:
-            verdict = "the trade-off reproduces: the triplets bought near-miss separation and paid for it in relevance"
-        elif sep_human or sep_gen:
-            verdict = ("the triplets measurably improved separation without a measurable relevance cost, so only one "
-                       "side of the trade-off shows at this budget")
-        elif costly:
-            verdict = "the triplets cost relevance without a measurable separation gain at this budget"
-        else:
-            verdict = ("separation moved up and relevance did not measurably move, but neither difference is "
-                       "significant at this budget: the paradox is neither confirmed nor refuted here")
-        out.append(
-            f"**The paradox.** Fine-tuning the embedder itself (B) moved mean nDCG@10 by {_pt(b - a)} against A "
-            f"(significant on {', '.join(sig) or 'no collection'}), while the control A' trained the same steps on "
-            f"relevance pairs alone moved it by {_pt(ap - a)}. Against that control, the identity triplets moved "
-            f"nDCG@10 by {_pt(diff['value']) if diff else '?'} (paired over all "
-            f"{diff['n'] if diff else '?'} queries, 95 % CI [{_pt(diff['low']) if diff else '?'}, "
-            f"{_pt(diff['high']) if diff else '?'}]) and pairwise near-miss accuracy on human sets from "
-            f"{pap['value']:.3f} to {pb['value']:.3f} ({_pt(gain)}; A: {pa['value']:.3f}; CIs {'apart' if sep_human else 'overlap'}), "
-            + (f"on generated edits from {gen_ap['value']:.3f} to {gen_b['value']:.3f} (CIs "
-               f"{'apart' if sep_gen else 'overlap'})" if gen_b and gen_ap else "")
-            + f": {verdict}. The budget is tiny ({res.cfg.finetune_steps} steps), so read the direction, not the size.")
-        out.append("")
-    nd = {s: res.macro(s, "ndcg@10") for s in SYSTEMS}
-    lat = res.latency["ms_per_query"] if res.latency else {}
-    if all(v is not None for v in nd.values()) and res.pairs.get("verifier_pmatch") and lat:
-        base = lat["stage1"]
-        pv, pc, pcos = _pw(res, "verifier_pmatch"), _pw(res, "cross_encoder"), _pw(res, "stage1")
-        out.append(
-            f"**Stage 2 on the same top-100.** verirank full changes mean nDCG@10 by {_pt(nd['verirank_full'] - nd['stage1'])} "
-            f"(light {_pt(nd['verirank_light'] - nd['stage1'])}) at {lat['verirank_full'] / base:.1f}x stage 1's cost, "
-            f"and lifts human near-miss pairwise accuracy from {fmt(pcos)} (cosine) to {fmt(pv)}. "
-            f"The cross-encoder trained here on the same identity pairs reaches {pc['value'] if pc else float('nan'):.3f} on "
-            f"the human near-misses (below cosine; {_pw(res, 'cross_encoder', 'family:generated')['value']:.3f} on generated edits) and {_pt(nd['cross_encoder'] - nd['stage1'])} nDCG@10, at "
-            f"{lat['cross_encoder'] / base:.0f}x stage 1 ({lat['cross_encoder'] / lat['verirank_full']:.0f}x verirank full). "
-            f"The BM25 hybrid moves nDCG@10 by {_pt(nd['bm25_hybrid'] - nd['stage1'])} for {lat['bm25_hybrid'] / base:.1f}x; "
-            f"MaxSim by {_pt(nd['maxsim_F1'] - nd['stage1'])}.")
-        out.append("")
-        losses = []
-        for s in ("cross_encoder", "stage1", "bm25_hybrid", "maxsim_F1"):
-            p = _pw(res, s)
-            if p and pv and p["low"] > pv["high"]:
-                losses.append(f"{SHORT[s]} separates human near-misses better overall")
-        for name, row in res.pairs.get("verifier_pmatch", {}).items():
-            if name.startswith("family:"):
-                continue
-            cos = (res.pairs["stage1"].get(name) or {}).get("overall", {}).get("pairwise_accuracy")
-            ver = row["overall"]["pairwise_accuracy"]
-            if cos and ver and ver["value"] < cos["value"] - 0.02:
-                losses.append(f"{name}: verifier {ver['value']:.3f} < cosine {cos['value']:.3f}")
-        for c in res.collections_done():
-            for level in ("verirank_full", "verirank_light"):
-                d = res.stage2[c]["systems"][level]["vs_stage1"]
-                if d["difference"]["value"] <= -0.01 or (d["p_value"] < 0.05 and d["difference"]["value"] < 0):
-                    losses.append(f"{c}: {SHORT[level]} {_pt(d['difference']['value'])} nDCG@10 (p={d['p_value']:.2f})")
-        natural = [c for c in res.collections_done() if c != "limit-small"]
-        nat = {s: _macro_over(res, s, natural) for s in SYSTEMS}
-        for s in ("bm25_hybrid", "cross_encoder", "maxsim_F1"):
-            if nd[s] > nd["verirank_full"] + 0.005:
-                losses.append(f"{SHORT[s]} ranks better than verirank full on mean nDCG@10 ({nd[s]:.3f} vs "
-                              f"{nd['verirank_full']:.3f}), but over the {len(natural)} natural-text collections alone "
-                              f"(without limit-small) it scores {nat[s]:.3f} vs {nat['verirank_full']:.3f} (stage 1 "
-                              f"{nat['stage1']:.3f})")
-        ver_cats = (res.pairs["verifier_pmatch"].get("family:human") or {}).get("categories", {})
-        for c in CATEGORIES:
-            v = (ver_cats.get(c) or {}).get("pairwise_accuracy")
-            rivals = [(SHORT[o], ((res.pairs.get(o, {}).get("family:human") or {}).get("categories", {}).get(c) or {})
-                       .get("pairwise_accuracy")) for o in ("stage1", "cross_encoder", "bm25_hybrid")]
-            ahead = [f"{name} {r['value']:.2f}" for name, r in rivals if v and r and r["value"] >= v["value"] + 0.1]
-            if ahead:
-                losses.append(f"human {c} near-misses (n={ver_cats[c]['n_near_miss']}, CIs overlap): verifier "
-                              f"{v['value']:.2f} vs {', '.join(ahead)}")
-        losses.append(f"the verifier's p_match used alone as the ranking score costs {_pt(nd['verifier_pmatch'] - nd['stage1'])} "
-                      "nDCG@10: it judges \"states the same\", not relevance, and verirank only stays level with stage 1 "
-                      "because the shipped rerank weight lets p_match nudge the cosine rather than replace it")
-        out.append("**Where the verifier loses.** " + ("; ".join(losses) + "." if losses else "nowhere measurable at this scale."))
-        out.append("")
-    out.append(
-        "**Caveats.** Everything ran on one niced thread of a CPU shared with other jobs, so absolute milliseconds "
-        "are inflated and noisy; ratios come from one run. The cross-encoder and B/A' had minutes of training, not "
-        "the epochs a released checkpoint gets, and the cross-encoder never saw (query, passage) relevance pairs "
-        "(none exist offline): its relevance numbers are a floor. Corpora are cut and queries subsampled (see the "
-        "scale section), so CIs are wide; a difference whose CI spans zero is not a finding.")
-    return out + [""]
-
-
-def _paired_b_vs_aprime(res: Any) -> dict | None:
-    """nDCG@10 of B minus A' per query, pooled over collections: mean and 95 % bootstrap CI."""
-    from verirank.eval.metrics import bootstrap_ci
-
-    diffs = []
-    for r in res.paradox.values():
-        if r:
-            pb, pa = r["models"]["B"]["per_query"]["ndcg@10"], r["models"]["A_prime"]["per_query"]["ndcg@10"]
-            diffs += [pb[q] - pa[q] for q in pb if q in pa]
-    return bootstrap_ci(diffs, seed=res.cfg.seed).model_dump() if diffs else None
-
-
-def _macro_over(res: Any, system: str, collections: list[str]) -> float:
-    import numpy as np
-
-    return float(np.mean([np.mean(list(res.stage2[c]["systems"][system]["per_query"]["ndcg@10"].values()))
-                          for c in collections]))

@@ -14,7 +14,7 @@ from verirank.eval.reproduce.config import ReproConfig
 from verirank.eval.reproduce.data import load_collection, nearmiss_sets
 
 log = logging.getLogger(__name__)
-STEPS = ("data", "cross", "finetune", "nearmiss", "stage2", "paradox", "report")
+STEPS = ("data", "cross", "cnn", "finetune", "nearmiss", "stage2", "paradox", "report")
 VERIFIER_SYSTEMS = ("verifier_pmatch", "verirank_light", "verirank_full")
 
 
@@ -79,6 +79,12 @@ def step_cross(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
     train_cross(cfg, folder)
 
 
+def step_cnn(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
+    from verirank.eval.reproduce.cnn import train_cnn
+
+    train_cnn(cfg, folder, _dual_encoder())
+
+
 def step_finetune(cfg: ReproConfig, folder: Path, _: Path | None, models: tuple[str, ...] = ("B", "A_prime")) -> None:
     from verirank.eval.reproduce.paradox import finetune_models
 
@@ -94,15 +100,23 @@ def _dual_encoder() -> Any:
 
 def step_stage2(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
     """Per collection: systems' runs (cached per collection), model A's vectors for the paradox,
-    then near-miss pair scores of every system, then cost."""
+    then cost. A cached collection or cost file that lacks a system of ``SYSTEMS`` (written before
+    the system was added) is recomputed whole, so every number of a table comes from one run."""
     from verirank.eval.reproduce.cache import cached_array
+    from verirank.eval.reproduce.cnn import load_cnn
     from verirank.eval.reproduce.models import CrossEncoder
-    from verirank.eval.reproduce.stage2 import build_context, evaluate_collection, pooled_docs
+    from verirank.eval.reproduce.stage2 import SYSTEMS, build_context, evaluate_collection, pooled_docs
     from verirank.verifier.runtime import NearMissVerifier
 
     encoder = _dual_encoder()
     verifier = NearMissVerifier.load()
     cross = CrossEncoder(folder / "models" / "cross" / "model.safetensors", cfg.cross_infer_max_len)
+    cnn = load_cnn(cfg, folder, encoder)
+    for path in [folder / "latency.json", *(folder / "stage2" / f"{c}.json" for c in cfg.collections)]:
+        missing = _missing_systems(path, SYSTEMS)
+        if missing:
+            log.warning("%s predates %s; recomputing it", path, ", ".join(missing))
+            path.unlink()
     ctx = None
     for name in cfg.collections:
         out = folder / "stage2" / f"{name}.json"
@@ -110,7 +124,7 @@ def step_stage2(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
         if out.exists() and (vec / "docs.npy").exists() and (vec / "queries.npy").exists():
             continue
         coll = load_collection(name, cfg)
-        ctx = build_context(coll, encoder, verifier, cross)
+        ctx = build_context(coll, encoder, verifier, cross, cnn)
         cached_array(vec / "docs.npy", lambda: pooled_docs(ctx))
         qids = sorted(coll.queries)
         cached_array(vec / "queries.npy", lambda: encoder.encode([coll.queries[q] for q in qids]).pooled)
@@ -123,9 +137,18 @@ def step_stage2(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
         coll = load_collection(cfg.collections[0], cfg)
         from verirank.eval.reproduce.latency import measure
 
-        write_json(folder / "latency.json", measure(cfg, coll, build_context(coll, encoder, verifier, cross)))
+        write_json(folder / "latency.json", measure(cfg, coll, build_context(coll, encoder, verifier, cross, cnn)))
     encoder.last_states.clear()
     encoder.pooled_of.clear()
+
+
+def _missing_systems(path: Path, systems: tuple[str, ...]) -> list[str]:
+    """The ``systems`` a cached stage-2 (``systems``) or cost (``ms_per_query``) file lacks; [] if absent."""
+    if not path.exists():
+        return []
+    data = read_json(path)
+    have = data.get("systems") or data.get("ms_per_query") or {}
+    return [s for s in systems if s not in have]
 
 
 def step_nearmiss(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
@@ -133,8 +156,9 @@ def step_nearmiss(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
     weights may still be training in a parallel ``cross`` step)."""
     import numpy as np
 
+    from verirank.eval.reproduce.cnn import load_cnn
     from verirank.eval.reproduce.pairs_eval import score_sets
-    from verirank.eval.reproduce.stage2 import maxsim, meansim
+    from verirank.eval.reproduce.stage2 import maxsim, meansim, token_states
     from verirank.eval.scoring import CosineScorer
     from verirank.verifier.scorer import VerifierScorer
 
@@ -147,17 +171,15 @@ def step_nearmiss(cfg: ReproConfig, folder: Path, _: Path | None) -> None:
 
     def token_scorer(fn: Any) -> Any:
         def score(anchors: list[str], texts: list[str]) -> np.ndarray:
-            missing = [t for t in dict.fromkeys(anchors + texts) if t not in encoder.last_states]
-            for lo in range(0, len(missing), 256):
-                encoder.encode(missing[lo : lo + 256])
-            return np.array([fn(encoder.last_states[a], encoder.last_states[t]) for a, t in zip(anchors, texts)])
+            states = token_states(encoder, anchors + texts)
+            return np.array([fn(a, t) for a, t in zip(states[: len(anchors)], states[len(anchors) :])])
         return score
 
     def hybrid(anchors: list[str], texts: list[str]) -> np.ndarray:
         return bm25_pair_rrf(anchors, texts, cosine.score(anchors, texts))
 
     scorers = {"stage1": cosine.score, "bm25_hybrid": hybrid, "maxsim_F1": token_scorer(maxsim),
-               "meansim_F0": token_scorer(meansim),
+               "meansim_F0": token_scorer(meansim), "simmap_cnn": load_cnn(cfg, folder, encoder).pair_scorer(encoder),
                "verifier_pmatch": VerifierScorer(NearMissVerifier.load(), encoder, "identity").score}
     for system, scorer in scorers.items():
         cached_json(folder / "scores" / f"{system}.json", lambda scorer=scorer: score_sets(sets, scorer))
@@ -221,5 +243,5 @@ def step_report(cfg: ReproConfig, folder: Path, report_dir: Path | None) -> None
     write_report(cfg, folder, report_dir or Path("reports"))
 
 
-STEP_FUNCTIONS = {"data": step_data, "cross": step_cross, "finetune": step_finetune, "nearmiss": step_nearmiss, "stage2": step_stage2, "paradox": step_paradox,
-                  "report": step_report}
+STEP_FUNCTIONS = {"data": step_data, "cross": step_cross, "cnn": step_cnn, "finetune": step_finetune,
+                  "nearmiss": step_nearmiss, "stage2": step_stage2, "paradox": step_paradox, "report": step_report}

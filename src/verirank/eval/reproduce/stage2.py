@@ -1,8 +1,8 @@
 """Stage-2 systems over model A's stage 1, on one collection: every system reorders the same top-100.
 
-Rerankers (MaxSim, mean-sim, the cross-encoder, the verifier's p_match, verirank light/full) reorder
-the top ``rerank_depth`` stage-1 hits and keep the stage-1 tail below them, as
-``benchmarks/eval_verifier.py`` does; verirank runs through ``Pipeline.search`` itself
+Rerankers (MaxSim, mean-sim, the CNN over the similarity map, the cross-encoder, the verifier's
+p_match, verirank light/full) reorder the top ``rerank_depth`` stage-1 hits and keep the stage-1
+tail below them, as ``benchmarks/eval_verifier.py`` does; verirank runs through ``Pipeline.search`` itself
 (``keep_rejected=True``: a reject moves to the end instead of vanishing, so Recall@100 stays
 comparable). The BM25 hybrid fuses stage 1's top-100 with BM25's top-100 over the same corpus
 (reciprocal rank fusion, k=60).
@@ -25,7 +25,7 @@ from verirank.eval.reproduce.data import Collection
 log = logging.getLogger(__name__)
 RRF_K = 60
 METRICS = ("ndcg@10", "recall@100")
-SYSTEMS = ("stage1", "bm25_hybrid", "maxsim_F1", "meansim_F0", "cross_encoder", "verifier_pmatch",
+SYSTEMS = ("stage1", "bm25_hybrid", "maxsim_F1", "meansim_F0", "simmap_cnn", "cross_encoder", "verifier_pmatch",
            "verirank_light", "verirank_full")
 
 
@@ -34,14 +34,33 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
 
 
+def cosine_map(q: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The token cosine map of query states (Lq, D) and document states (Ld, D): (Lq, Ld)."""
+    return _unit(q) @ _unit(d).T
+
+
 def maxsim(q: np.ndarray, d: np.ndarray) -> float:
     """F1: each query token's best cosine over the document's tokens, averaged: (Lq, D), (Ld, D)."""
-    return float((_unit(q) @ _unit(d).T).max(axis=1).mean())
+    return float(cosine_map(q, d).max(axis=1).mean())
 
 
 def meansim(q: np.ndarray, d: np.ndarray) -> float:
     """F0: the mean of the token cosine map."""
-    return float((_unit(q) @ _unit(d).T).mean())
+    return float(cosine_map(q, d).mean())
+
+
+def token_states(encoder: Any, texts: Sequence[str], keep: bool = True) -> list[np.ndarray]:
+    """The encoder's last-layer token states of ``texts`` (what F0, F1 and the map CNN read), encoding
+    those not yet in ``encoder.last_states``; ``keep=False`` drops the newly encoded ones afterwards."""
+    missing = [t for t in dict.fromkeys(texts) if t not in encoder.last_states]
+    for lo in range(0, len(missing), 256):
+        encoder.encode(missing[lo : lo + 256])
+    out = [encoder.last_states[t] for t in texts]
+    if not keep:
+        for t in missing:
+            encoder.last_states.pop(t, None)
+            encoder.pooled_of.pop(t, None)
+    return out
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K, top: int = 100) -> dict[str, float]:
@@ -64,11 +83,12 @@ def rerank_head(stage1: list[tuple[str, float]], scores: Sequence[float], depth:
 @dataclass
 class Stage2Context:
     """Everything one collection's systems share: the pipeline (index with verifier states), the
-    encoder's last-layer states, BM25, the cross-encoder."""
+    encoder's last-layer states, BM25, the cross-encoder, the CNN over the similarity map."""
 
     pipe: Any
     encoder: Any
     cross: Any
+    cnn: Any
     bm25: Any
     tokenize: Callable[[list[str]], Any]
     doc_ids: list[str]
@@ -111,6 +131,9 @@ class Stage2Context:
             fn = maxsim if system == "maxsim_F1" else meansim
             q = self.query_last_states(query)
             return rerank_head(stage1, [fn(q, self.encoder.last_states[t]) for t in self.texts([d for d, _ in head])], depth)
+        if system == "simmap_cnn":
+            docs = [self.encoder.last_states[t] for t in self.texts([d for d, _ in head])]
+            return rerank_head(stage1, list(self.cnn.score_states(self.query_last_states(query), docs)), depth)
         if system == "cross_encoder":
             return rerank_head(stage1, list(self.cross.score([query] * len(head), self.texts([d for d, _ in head]))), depth)
         if system == "verifier_pmatch":
@@ -124,7 +147,7 @@ class Stage2Context:
         raise ValueError(f"unknown system {system!r}")
 
 
-def build_context(coll: Collection, encoder: Any, verifier: Any, cross: Any) -> Stage2Context:
+def build_context(coll: Collection, encoder: Any, verifier: Any, cross: Any, cnn: Any) -> Stage2Context:
     import bm25s
 
     import verirank
@@ -139,7 +162,7 @@ def build_context(coll: Collection, encoder: Any, verifier: Any, cross: Any) -> 
 
     bm25 = bm25s.BM25()
     bm25.index(tokenize(coll.doc_texts), show_progress=False)
-    return Stage2Context(pipe, encoder, cross, bm25, tokenize, coll.doc_ids)
+    return Stage2Context(pipe, encoder, cross, cnn, bm25, tokenize, coll.doc_ids)
 
 
 def pooled_docs(ctx: Stage2Context) -> np.ndarray:
