@@ -41,9 +41,15 @@ runs/verifier_v1/verifier.json:
 	mkdir -p runs/verifier_v1
 	git archive $(V1_COMMIT) src/verirank/checkpoints/verifier | tar -x --strip-components=4 -C runs/verifier_v1
 
+# The checkpoint the current one replaced (v4, before the relevance stage), scored beside it.
+PREVIOUS_COMMIT := f13c3ff
+runs/verifier_previous/verifier.json:
+	mkdir -p runs/verifier_previous
+	git archive $(PREVIOUS_COMMIT) src/verirank/checkpoints/verifier | tar -x --strip-components=4 -C runs/verifier_previous
+
 # Every figure in README.md and reports/ (needs ../shared/data; slow: run it in the background).
-reports: $(STAMP) runs/verifier_v1/verifier.json
-	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --seed 0 --out reports/verifier_eval
+reports: $(STAMP) runs/verifier_previous/verifier.json
+	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_previous --seed 0 --out reports/verifier_eval
 	$(BIN)/python benchmarks/verify_latency.py --seed 0 --out reports/bench/verify_latency.json
 	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
 	OMP_NUM_THREADS=1 nice -n 19 $(BIN)/python benchmarks/load_test.py --clients 200 --requests 20 --seed 0 \
@@ -58,16 +64,18 @@ reports: $(STAMP) runs/verifier_v1/verifier.json
 			--out reports/nearmiss_audit/round$$n $${e:+--earlier $$e} || exit 1; fi; \
 		earlier="$$earlier reports/nearmiss_audit/round$$n"; done
 
-# The shipped verifier checkpoint, then its held-out card. Two stages, each resumable: the main
-# run (about 65 min on 2 cores), then a fine-tuning stage from its weights that adds spatial flips
-# to the swap near-misses (about 25 min; shares the main run's encoder cache).
-verifier: $(STAMP) runs/verifier_v1/verifier.json
+# The shipped verifier checkpoint, then its held-out card. Three stages, each resumable: the main
+# run (about 65 min on 2 cores); a fine-tuning stage from its weights that adds spatial flips to the
+# swap near-misses (about 25 min); a relevance stage that adds exclusion and question groups whose
+# negatives break a constraint of the query (about 20 min). All share the main run's encoder cache.
+verifier: $(STAMP) runs/verifier_previous/verifier.json
 	$(BIN)/verirank train --config configs/verifier.json --out runs/verifier
 	$(BIN)/verirank train --config configs/verifier_finetune.json --out runs/verifier_finetune
-	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier_finetune/checkpoint src/verirank/checkpoints/verifier
+	$(BIN)/verirank train --config configs/verifier_relevance.json --out runs/verifier_relevance
+	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier_relevance/checkpoint src/verirank/checkpoints/verifier
 	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
 	$(MAKE) exclusion
-	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_v1 --max-pairs 2000 --seed 0 \
+	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_previous --max-pairs 2000 --seed 0 \
 		--out reports/verifier_eval --update-card
 
 # Exclusion-query sets (rule: verirank.eval.constraint_set), then relevance mode's exclusion

@@ -3,7 +3,8 @@
 Every set here is held out from training and from threshold setting: the ``test`` splits of PAWS,
 SNLI, counterfactual SNLI, Breaking NLI and VSR (by image), the hand-written triples, the HANS
 test split, and near-misses generated from the held-out corpora (cranfield, cisi, med), whose
-queries also give nDCG@10 with verification vs stage 1.
+queries also give nDCG@10 with verification vs stage 1. Relevance mode: passages with one
+sentence turned into a near-miss, and questions made from the SNLI / Breaking NLI test statements.
 
 Per set and scorer: pairwise accuracy, AUROC and FAR@TAR95 with anchor-bootstrap CIs; the
 both-correct rate (paraphrase accepted AND near-miss rejected, at the checkpoint's shipped
@@ -65,6 +66,19 @@ def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
     return pairs
 
 
+def question_pairs() -> list[NearMissPair]:
+    """Relevance mode: yes/no questions made from the SNLI and Breaking NLI *test* statements;
+    passages that answer them (the statement, its premise, its predicate antonym) against passages
+    about something else or with roles or attributes swapped (rule: ``verifier.relevance_groups``)."""
+    from verirank.verifier.model import CATEGORIES
+    from verirank.verifier.relevance_groups import QUESTION_SOURCES, question_examples
+
+    groups = question_examples({name: load_human_pairs(name, "test") for name in QUESTION_SOURCES}, held=set())
+    return [NearMissPair(anchor=g.query, text=text, label=label, source="question",
+                         category=Category.MATCH if category < 0 else Category(CATEGORIES[category]))
+            for g in groups for text, label, category in zip(g.candidates, g.labels, g.categories)]
+
+
 def cosine_threshold(encoder: Any, limit: int, seed: int) -> float:
     """The cosine threshold of best balanced accuracy on the dev (calibration) splits of the human sets."""
     pairs = [p for name in HUMAN_SETS for p in sample_pairs(load_human_pairs(name, "dev"), limit, seed=seed)]
@@ -93,7 +107,7 @@ def score_set(name: str, pairs: list[NearMissPair], scorer_name: str, scorer: An
     if isinstance(scorer, VerifierScorer):
         details = scorer.score_details(anchors, texts)
         scores = details.p_match
-        cal = scorer.verifier.calibration.for_mode("identity")
+        cal = scorer.verifier.calibration.for_mode(scorer.mode.value)
         decisions = [decide(float(p), cal, Level.FULL).value for p in scores]
         accepted = np.array([d == "accept" for d in decisions])
         rejected = np.array([d == "reject" for d in decisions])
@@ -182,11 +196,13 @@ def main() -> None:
                   f"auroc {fmt(overall['auroc'])} both {fmt(rows[-1]['both_correct'])} "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
 
-    rel_pairs = relevance_nearmiss_pairs(args.seed, args.relevance_docs)
-    for scorer_name, scorer in scorers.items():
-        if isinstance(scorer, VerifierScorer):
-            scorer = VerifierScorer(scorer.verifier, encoder, "relevance")
-        rows.append(score_set("relevance_nearmiss_heldout", rel_pairs, scorer_name, scorer, cos_t, args.seed))
+    relevance_sets = {"relevance_nearmiss_heldout": relevance_nearmiss_pairs(args.seed, args.relevance_docs),
+                      "question_heldout": question_pairs()}
+    for set_name, pairs in relevance_sets.items():
+        for scorer_name, scorer in scorers.items():
+            if isinstance(scorer, VerifierScorer):
+                scorer = VerifierScorer(scorer.verifier, encoder, "relevance")
+            rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed))
 
     ndcg = []
     if not args.skip_ndcg:
@@ -243,7 +259,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     scorers = list(dict.fromkeys(r["scorer"] for r in report["rows"]))
     lines = [f"# Verifier held-out evaluation (seed {report['seed']}, head {report['token_head_id']})", "",
              f"`{report['command']}`", "",
-             "Identity mode. Pairwise = P(score(anchor, paraphrase) > score(anchor, near-miss)); both-correct = "
+             "Identity mode, except the `relevance_nearmiss_heldout` and `question_heldout` sets (relevance mode; "
+             "for questions, a passage that answers with either truth value is a match, one about another "
+             "thing or with roles or attributes swapped is the near-miss). Pairwise = P(score(anchor, paraphrase) > score(anchor, near-miss)); both-correct = "
              "paraphrase accepted and near-miss rejected at the shipped `level=\"full\"` thresholds (cosine: the "
              f"threshold of best balanced accuracy on the dev splits, {report['cosine_threshold']:.3f}); FAR@TAR95 = near-misses "
              "accepted at the threshold that accepts 95% of true matches. 95% bootstrap CIs over anchors. "

@@ -63,6 +63,16 @@ def split_sentences(text: str) -> list[str]:
     return parts
 
 
+def split_dev(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list, list]:
+    """Split by query text so no query appears on both sides."""
+    rng = random.Random(seed + 1)
+    queries = sorted({ex.query for ex in examples})
+    dev_queries = set(rng.sample(queries, int(len(queries) * fraction)))
+    train = [ex for ex in examples if ex.query not in dev_queries]
+    dev = [ex for ex in examples if ex.query in dev_queries]
+    return train, dev
+
+
 # ---- relevance ---------------------------------------------------------------------------------
 @dataclass
 class IctQuery:

@@ -65,6 +65,10 @@ class TrainConfig:
     swap_categories: tuple[str, ...] = ("role_reversal", "binding", "spatial")  # rules of verifier.swaps used
     state_cache: str | None = None  # frozen-encoder cache directory (None: OUT/state_cache); stages may share one
     max_abstain: float = 0.1  # abstain band on calibration pairs (identity) at the shipped thresholds
+    relevance_max_abstain: float | None = None  # same for relevance mode (None: keep 97% of matches out of reject)
+    constraint_groups: bool = False  # add relevance groups with exclusion and question negatives
+    # share of relevance batches per kind of group ("ict", "exclusion", "question"); None: uniform over groups
+    relevance_weights: dict[str, float] | None = None
     dev_fraction: float = 0.06
     checkpoint_every: int = 200
     eval_every: int = 500
@@ -102,14 +106,9 @@ def load_examples(path: Path) -> list[vdata.Example]:
         return [vdata.Example(**json.loads(line)) for line in f]
 
 
-def split_dev(examples: Sequence[vdata.Example], fraction: float, seed: int) -> tuple[list, list]:
-    """Split by query text so no query appears on both sides."""
-    rng = random.Random(seed + 1)
-    queries = sorted({ex.query for ex in examples})
-    dev_queries = set(rng.sample(queries, int(len(queries) * fraction)))
-    train = [ex for ex in examples if ex.query not in dev_queries]
-    dev = [ex for ex in examples if ex.query in dev_queries]
-    return train, dev
+def relevance_kind(ex: vdata.Example) -> str:
+    """"exclusion" or "question" for the constraint groups, "ict" for the inverse-cloze ones."""
+    return ex.source if ex.source in ("exclusion", "question") else "ict"
 
 
 # ---- batches -------------------------------------------------------------------------------------
@@ -328,8 +327,11 @@ def expected_calibration_error(p: np.ndarray, labels: np.ndarray, bins: int = 15
     return float(ece)
 
 
-def calibrate(rows: Sequence[dict[str, Any]], max_abstain: float | None = None) -> Calibration:
-    """Per mode; ``max_abstain`` sets identity mode's abstain band (see ``fit_mode_calibration``)."""
+def calibrate(rows: Sequence[dict[str, Any]], max_abstain: float | None = None,
+              relevance_max_abstain: float | None = None) -> Calibration:
+    """Per mode; ``max_abstain`` and ``relevance_max_abstain`` set each mode's abstain band (see
+    ``fit_mode_calibration``)."""
+    bands = {"identity": max_abstain, "relevance": relevance_max_abstain}
     cal = Calibration()
     for mode_name, mode in vdata.MODE_INDEX.items():
         sel = [r for r in rows if r["mode"] == mode]
@@ -337,7 +339,7 @@ def calibrate(rows: Sequence[dict[str, Any]], max_abstain: float | None = None) 
             continue
         logits = np.array([r["logit"] for r in sel])
         labels = np.array([r["label"] for r in sel])
-        mc = fit_mode_calibration(logits, labels, max_abstain=max_abstain if mode_name == "identity" else None)
+        mc = fit_mode_calibration(logits, labels, max_abstain=bands[mode_name])
         setattr(cal, mode_name, mc)
         p = 1 / (1 + np.exp(-(logits / mc.temperature + mc.bias)))
         cal.metrics[f"{mode_name}_dev_ece"] = expected_calibration_error(p, labels)
@@ -371,8 +373,19 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         kept = [i for i, ex in enumerate(examples) if ex.mode == relevance]
         drop = set(kept) - set(random.Random(cfg.seed).sample(kept, min(len(kept), cfg.max_relevance_groups)))
         examples = [ex for i, ex in enumerate(examples) if i not in drop]
+    relevance_train, relevance_dev = vdata.split_dev([ex for ex in examples if ex.mode == relevance],
+                                                     cfg.dev_fraction, cfg.seed)
+    if cfg.constraint_groups:
+        extra_path = out / "constraint_examples.json"
+        if extra_path.exists():
+            extra = {side: [vdata.Example(**e) for e in groups] for side, groups in json.loads(extra_path.read_text()).items()}
+        else:
+            train_extra, dev_extra = trainset.build_constraint_relevance(cfg, relevance_train, relevance_dev, report)
+            extra = {"train": train_extra, "dev": dev_extra}
+            extra_path.write_text(json.dumps({side: [asdict(e) for e in groups] for side, groups in extra.items()}))
+        relevance_train, relevance_dev = relevance_train + extra["train"], relevance_dev + extra["dev"]
     calibration_ex = trainset.build_calibration(cfg)
-    texts = [t for ex in [*examples, *calibration_ex] for t in (ex.query, *ex.candidates)]
+    texts = [t for ex in [*examples, *relevance_train, *relevance_dev, *calibration_ex] for t in (ex.query, *ex.candidates)]
     if (cache_dir / "texts.json").exists():  # resumed or reused: encode only what it lacks
         cache = StateCache.load(cache_dir)
     else:
@@ -392,15 +405,17 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
                    on_progress=lambda done, total: report(f"encoded {done}/{total}") if done % 5120 < 256 else None)
         cache.save(cache_dir)
         report(f"encoded up to {len(cache)} unique texts in {time.perf_counter() - t0:.0f}s")
-    relevance_train, relevance_dev = split_dev([ex for ex in examples if ex.mode == relevance],
-                                               cfg.dev_fraction, cfg.seed)
     identity_pools: dict[str, list[vdata.Example]] = {}
     for ex in examples:
         if ex.mode != relevance:
             identity_pools.setdefault(ex.source, []).append(ex)
     dev_ex = calibration_ex + relevance_dev
+    relevance_pools: dict[str, list[vdata.Example]] = {}
+    for ex in relevance_train:
+        relevance_pools.setdefault(relevance_kind(ex), []).append(ex)
     report(f"identity groups { {k: len(v) for k, v in identity_pools.items()} }, relevance groups "
-           f"{len(relevance_train)}, dev groups {len(dev_ex)} (identity: dev splits of the human sets)")
+           f"{ {k: len(v) for k, v in relevance_pools.items()} }, dev groups {len(dev_ex)} "
+           "(identity: dev splits of the human sets)")
 
     torch.manual_seed(cfg.seed)
     model = Verifier(vcfg)
@@ -439,7 +454,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         model.train()
         # one mode per batch: identity pairs are short, so their maps stay small
         if rng.random() < cfg.relevance_fraction and relevance_train:
-            groups = rng.sample(relevance_train, min(len(relevance_train), cfg.relevance_groups_per_batch))
+            if cfg.relevance_weights:
+                groups = trainset.sample_groups(relevance_pools, cfg.relevance_weights,
+                                                cfg.relevance_groups_per_batch, rng)
+            else:
+                groups = rng.sample(relevance_train, min(len(relevance_train), cfg.relevance_groups_per_batch))
         else:
             groups = trainset.sample_groups(identity_pools, cfg.source_weights, cfg.groups_per_batch, rng)
         b = make_batch(groups, cache, vcfg, rng, cfg.candidates_per_group, cfg.in_batch_negatives)
@@ -468,7 +487,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
 
     model.eval()
     dev_rows = predict(model, dev_ex, cache, vcfg)
-    calibration = calibrate(dev_rows, cfg.max_abstain)
+    calibration = calibrate(dev_rows, cfg.max_abstain, cfg.relevance_max_abstain)
     calibration.metrics["dev"] = summarize(dev_rows)
     identity_groups = sum(len(v) for v in identity_pools.values())
     info = {
@@ -477,7 +496,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         "data": {"trained_on": [*[f"{s} (train split)" for s in cfg.identity_sources],
                                 "near-misses and paraphrases generated from those sets' sentences",
                                 "noun-phrase and modifier swaps of those sets' sentences (verifier.swaps)",
-                                *[f"{c} corpus (inverse-cloze)" for c in cfg.relevance_corpora]],
+                                *[f"{c} corpus (inverse-cloze)" for c in cfg.relevance_corpora],
+                                *(["exclusion queries on those corpora's inverse-cloze groups",
+                                   "yes/no questions from the NLI sets' train statements (verifier.relevance_groups)"]
+                                  if cfg.constraint_groups else [])],
                  "calibrated_on": [f"{s} (dev split)" for s in cfg.identity_sources],
                  "held_out": [*[f"{s} (test split)" for s in cfg.identity_sources], *cfg.heldout_corpora,
                               *cfg.heldout_pair_sets, "handwritten near-miss set"]},

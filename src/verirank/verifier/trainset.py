@@ -3,7 +3,8 @@
 Identity mode (v2): human-written pairs first (PAWS, SNLI, counterfactual SNLI, Breaking NLI, VSR,
 HANS, CANNOT; their ``train`` splits), plus near-misses and paraphrases the generator makes from
 those sets' own short sentences (a minority of every batch, see ``TrainConfig.source_weights``).
-Relevance mode: inverse-cloze groups from training corpora (``verifier.data``).
+Relevance mode: inverse-cloze groups from training corpora (``verifier.data``), and groups whose
+negatives break a constraint of the query: exclusions and questions (``verifier.relevance_groups``).
 
 Calibration uses the ``dev`` splits of the same human sets; ``test`` splits are never read here,
 and any training pair whose text also appears in a held-out split is dropped.
@@ -167,6 +168,27 @@ def build_relevance(cfg: Any, encoder: Any, report: Callable[[str], None] = log.
         relevance += vdata.relevance_examples(queries, docs, neighbours, perturb, rng, source=name)
         report(f"{name}: {len(queries)} ICT queries -> {len(relevance)} relevance groups so far")
     return relevance
+
+
+def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict_dev: Sequence[vdata.Example],
+                               report: Callable[[str], None] = log.info) -> tuple[list, list]:
+    """Relevance groups with constraint-violating negatives (``verifier.relevance_groups``), as
+    (train, dev): exclusion groups follow their inverse-cloze query's side of the split; question
+    groups (from the ``train`` splits of the NLI sets) are split by question text."""
+    from verirank.nearmiss._nlp import nlp
+    from verirank.verifier import relevance_groups as rg
+
+    rng = random.Random(cfg.seed)
+    stop = nlp().Defaults.stop_words
+    train, dev = rg.exclusion_examples(ict_train, rng, stop), rg.exclusion_examples(ict_dev, rng, stop)
+    report(f"exclusion groups: {len(train)} train, {len(dev)} dev")
+    held = heldout_texts(cfg.identity_sources, cfg.data_root)
+    pairs = {name: [p for p in load_source(name, "train", cfg.data_root) if p.anchor not in held and p.text not in held]
+             for name in rg.QUESTION_SOURCES if name in cfg.identity_sources}
+    q_train, q_dev = vdata.split_dev(rg.question_examples(pairs, held), cfg.dev_fraction, cfg.seed)
+    report(f"question groups: {len(q_train)} train, {len(q_dev)} dev "
+           f"({sum(ex.labels.count(0) for ex in q_train + q_dev)} constraint-violating passages)")
+    return train + q_train, dev + q_dev
 
 
 def sample_groups(pools: dict[str, Sequence[vdata.Example]], weights: dict[str, float], n: int,

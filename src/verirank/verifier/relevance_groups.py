@@ -1,0 +1,197 @@
+"""Relevance-mode training groups whose negatives violate a constraint of the query.
+
+The inverse-cloze groups (``verifier.data``) teach "does this passage address the query"; they
+never show a passage that addresses the query's topic and breaks one of its constraints. Two
+kinds of groups add that, both built from training data only:
+
+- **exclusion**: an inverse-cloze query plus a cue ("<query>, excluding <term>"). With a term
+  its own passage mentions, that passage becomes a negative (category ``exclusion``); with a term
+  only a stage-1 neighbour mentions, the passage stays the positive. Same passage, two queries:
+  the only difference is whether the excluded thing is in it.
+- **question**: a yes/no question made from a human-written statement (SNLI and Breaking NLI
+  train splits). A passage *answers* it when it states the fact or its
+  opposite ("Is the man happy?" <- "The man is sad."), so the statement, its premise and its
+  antonym/number rewrites are positives. A passage about another thing (Breaking NLI's swapped
+  nouns, colours and materials: "Is breakfast included?" vs "Lunch is included.") or with the
+  roles swapped ("The dog chases the cat." for "Does the cat chase the dog?") is a negative.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from verirank.eval.constraint_set import GENERIC_WORDS, mentions
+from verirank.types import NearMissPair
+from verirank.verifier import data as vdata
+
+EXCLUSION_CUES = (
+    "but not mentioning {term}", "but not about {term}", "excluding {term}", "without mentioning {term}",
+    "without {term}", "except {term}", "other than {term}", "don't mention {term}", "leave out {term}",
+)
+# Breaking NLI replacement kinds that change *what* a statement is about (its entities and their
+# attributes); the other kinds (antonyms, numbers, synonyms) change the asked fact, so a passage
+# with them still answers the question.
+ENTITY_KINDS = frozenset({"nationalities", "drinks", "countries", "rooms", "vegetables", "planets", "instruments",
+                          "colors", "materials"})
+ATTRIBUTE_KINDS = frozenset({"colors", "materials"})  # reported as binding, as in identity mode
+ANSWER_KINDS = frozenset({"antonyms", "antonyms_wordnet"})  # numbers: ambiguous either way, unused
+# swaps of the statement that break a constraint of its question: roles and attribute binding. A
+# spatial flip ("up" for "down") changes the asked predicate, so it would answer the question.
+QUESTION_SWAPS = ("role_reversal", "binding")
+# sets whose anchor is always the premise (counterfactual SNLI's anchor can be the hypothesis)
+QUESTION_SOURCES = ("snli", "breaking_nli")
+_WORD = re.compile(r"[a-z]+")
+_NOT_NOUN_ENDINGS = ("ing", "ed", "ly", "ous", "ive", "ful", "able", "ible")
+_DO = {"VBD": "Did", "VBZ": "Does", "VBP": "Do"}
+_CONTRACTED = {"'s": "is", "'re": "are", "'m": "am", "'ve": "have", "'d": "would", "'ll": "will"}
+
+
+# ---- questions -----------------------------------------------------------------------------------
+def question(doc: Any) -> str | None:
+    """A yes/no question from a parsed statement that starts with its subject, else None.
+
+    "A man is playing a guitar." -> "Is a man playing a guitar?"; "Two dogs chase a ball." ->
+    "Do two dogs chase a ball?"; "The man sold his car." -> "Did the man sell his car?"
+    """
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or root.pos_ not in ("VERB", "AUX"):
+        return None
+    subject = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass", "expl")), None)
+    if subject is None or subject.left_edge.i != 0:
+        return None
+    aux = next((c for c in root.children if c.dep_ in ("aux", "auxpass") and c.i < root.i), None)
+    if aux is None and root.lemma_ == "be":
+        aux = root
+    if aux is not None and aux.i <= subject.right_edge.i:
+        return None
+    words = [t.text_with_ws for t in doc]
+    first = doc[0]
+    if first.pos_ != "PROPN" and first.text != "I":
+        words[0] = first.lower_ + first.whitespace_
+    if aux is not None:
+        front = _CONTRACTED.get(aux.lower_, aux.lower_)
+        words[aux.i] = ""
+        if aux.i > 0 and not words[aux.i - 1].endswith(" "):
+            words[aux.i - 1] += " "
+    elif root.tag_ in _DO:
+        front = _DO[root.tag_]
+        words[root.i] = root.lemma_ + root.whitespace_
+    else:
+        return None
+    body = "".join(words).strip().rstrip(" .!?;:,")
+    if len(body.split()) < 2:
+        return None
+    return f"{front.capitalize()} {re.sub(r'  +', ' ', body)}?"
+
+
+def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: set[str],
+                      categories: Sequence[str] = QUESTION_SWAPS) -> list[vdata.Example]:
+    """Relevance groups of questions made from human statements (see the module docstring).
+
+    ``pairs_by_source``: the ``train`` splits of snli / breaking_nli (``trainset``'s
+    convention: anchor = premise, label 1 = entailment). ``held``: texts of held-out splits.
+    """
+    from verirank.nearmiss._nlp import nlp
+    from verirank.verifier.swaps import swaps
+
+    positives: dict[str, set[str]] = {}  # statement -> passages that answer its question
+    negatives: dict[str, dict[str, int]] = {}  # statement -> passages about something else
+    antonyms: list[tuple[str, str]] = []  # (statement, rewrite): an answer if the predicate changed
+    for source, pairs in pairs_by_source.items():
+        for p in pairs:
+            kind = p.source.split(":", 1)[1] if ":" in p.source else ""
+            if source == "breaking_nli":
+                positives.setdefault(p.anchor, set())
+                if kind in ENTITY_KINDS and p.label == 0:
+                    category = vdata.CATEGORY_INDEX["binding"] if kind in ATTRIBUTE_KINDS else vdata.UNKNOWN
+                    negatives.setdefault(p.anchor, {})[p.text] = category
+                elif kind == "synonyms" and p.label == 1:
+                    positives[p.anchor].add(p.text)
+                elif kind in ANSWER_KINDS:
+                    antonyms.append((p.anchor, p.text))
+            elif p.label == 1:  # entailment: the premise states the hypothesis
+                positives.setdefault(p.text, set()).add(p.anchor)
+    statements = [s for s in positives if s not in held and 3 <= len(s.split()) <= 30]
+    parsed = dict(zip(statements, nlp().pipe(statements, batch_size=256)))
+    for statement, rewrite in antonyms:  # "woman" -> "man", "little girl" -> "big girl" change who;
+        doc = parsed.get(statement)     # "is happy" -> "is sad" changes the answer
+        word = _replaced(doc, rewrite) if doc is not None else None
+        if word is None:
+            continue
+        if word.pos_ in ("NOUN", "PROPN", "PRON") or word.dep_ in ("amod", "compound", "nmod", "poss"):
+            negatives.setdefault(statement, {})[rewrite] = vdata.CATEGORY_INDEX["binding"] if word.dep_ == "amod" \
+                else vdata.UNKNOWN
+        else:
+            positives[statement].add(rewrite)
+    for anchor, swapped, category in swaps(parsed.values(), categories):
+        if swapped not in held:
+            negatives.setdefault(anchor, {})[swapped] = vdata.CATEGORY_INDEX[category]
+    mode = vdata.MODE_INDEX["relevance"]
+    out = []
+    for statement, doc in parsed.items():
+        asked = question(doc)
+        if asked is None or asked in held or not negatives.get(statement):
+            continue
+        ex = vdata.Example(mode, asked, source="question")
+        for text in [statement, *sorted(positives[statement])]:
+            if text not in held:
+                ex.add(text, 1, vdata.CATEGORY_INDEX["match"])
+        for text, category in negatives[statement].items():
+            ex.add(text, 0, category)
+        out.append(ex)
+    return out
+
+
+def _replaced(doc: Any, rewrite: str) -> Any:
+    """The first word of ``doc`` that ``rewrite`` no longer has (None if none)."""
+    kept = set(_WORD.findall(rewrite.lower()))
+    return next((t for t in doc if t.is_alpha and t.lower_ not in kept), None)
+
+
+# ---- exclusions ----------------------------------------------------------------------------------
+def topic_words(text: str, avoid: set[str], stop_words: Iterable[str]) -> list[str]:
+    """Distinct lower-case words of ``text`` that could name something to exclude, in order
+    (long words that are not stop words, generic nouns, or shaped like verbs and adverbs)."""
+    stop = set(stop_words)
+    words = (w for w in _WORD.findall(text.lower()) if len(w) >= 5 and w not in avoid and w not in stop
+             and w not in GENERIC_WORDS and not w.endswith(_NOT_NOUN_ENDINGS))
+    return list(dict.fromkeys(words))
+
+
+def exclusion_examples(ict: Sequence[vdata.Example], rng: random.Random, stop_words: Iterable[str],
+                       cues: Sequence[str] = EXCLUSION_CUES) -> list[vdata.Example]:
+    """Two groups per inverse-cloze group (see the module docstring): "<query> <cue> <term in the
+    passage>" (the passage is a negative) and "<query> <cue> <term only in a neighbour>" (the
+    passage stays the positive, the neighbours that mention the term are negatives)."""
+    stop = frozenset(stop_words)
+    mode, exclusion = vdata.MODE_INDEX["relevance"], vdata.CATEGORY_INDEX["exclusion"]
+    out = []
+    for ex in ict:
+        if ex.mode != mode or ":" in ex.source or 1 not in ex.labels:
+            continue
+        passage = ex.candidates[ex.labels.index(1)]
+        neighbours = [t for t, label, c in zip(ex.candidates, ex.labels, ex.categories) if label == 0 and c < 0]
+        avoid = set(_WORD.findall(ex.query.lower()))
+        inside = topic_words(passage, avoid, stop)
+        shared = [w for w in inside if any(mentions(w, t) for t in neighbours)]  # topical: prefer these
+        inside = shared or inside
+        outside = [w for t in neighbours for w in topic_words(t, avoid, stop) if not mentions(w, passage)]
+        base = ex.query.rstrip(" .?!;:,")
+        if inside:
+            term = rng.choice(inside)
+            group = vdata.Example(mode, f"{base}, {rng.choice(cues).format(term=term)}", source="exclusion")
+            group.add(passage, 0, exclusion)
+            for text in neighbours:
+                group.add(text, 0, exclusion if mentions(term, text) else vdata.UNKNOWN)
+            out.append(group)
+        if outside:
+            term = rng.choice(outside)
+            group = vdata.Example(mode, f"{base}, {rng.choice(cues).format(term=term)}", source="exclusion")
+            group.add(passage, 1, vdata.CATEGORY_INDEX["match"])
+            for text in neighbours:
+                group.add(text, 0, exclusion if mentions(term, text) else vdata.UNKNOWN)
+            out.append(group)
+    return out

@@ -1,0 +1,106 @@
+"""Relevance-mode training groups with constraint-violating negatives (exclusions, questions)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+pytest.importorskip("spacy")
+pytest.importorskip("torch")
+
+from verirank.nearmiss._nlp import nlp  # noqa: E402
+from verirank.types import Category, NearMissPair  # noqa: E402
+from verirank.verifier import data as vdata  # noqa: E402
+from verirank.verifier.relevance_groups import exclusion_examples, question, question_examples  # noqa: E402
+from verirank.verifier.train import calibrate, relevance_kind  # noqa: E402
+
+RELEVANCE = vdata.MODE_INDEX["relevance"]
+EXCLUSION = vdata.CATEGORY_INDEX["exclusion"]
+
+
+@pytest.mark.parametrize("statement, asked", [
+    ("A man is playing a guitar.", "Is a man playing a guitar?"),
+    ("Two dogs chase a ball.", "Do two dogs chase a ball?"),
+    ("The man sold his car.", "Did the man sell his car?"),
+    ("The hotel breakfast is included in the room price.", "Is the hotel breakfast included in the room price?"),
+    ("John can swim.", "Can John swim?"),
+])
+def test_question_inverts_the_auxiliary_or_adds_do(statement, asked):
+    assert question(nlp()(statement)) == asked
+
+
+def test_question_declines_statements_that_do_not_start_with_their_subject():
+    assert question(nlp()("In the park, a man runs.")) is None
+
+
+def _ict_group(query: str, passage: str, neighbours: list[str]) -> vdata.Example:
+    ex = vdata.Example(RELEVANCE, query, source="npl")
+    ex.add(passage, 1, vdata.CATEGORY_INDEX["match"])
+    for text in neighbours:
+        ex.add(text, 0, vdata.UNKNOWN)
+    return ex
+
+
+def test_exclusion_groups_turn_the_passage_negative_only_when_it_mentions_the_excluded_term():
+    ict = _ict_group("wave propagation in plasma",
+                     "Measurements of wave propagation in a magnetised plasma using microwave probes.",
+                     ["Microwave probes for the diagnosis of plasma density.", "Propagation of sound in tubes."])
+    for seed in range(5):
+        groups = exclusion_examples([ict], random.Random(seed), nlp().Defaults.stop_words)
+        assert len(groups) == 2
+        for g in groups:
+            term = g.query.split()[-1]
+            assert g.query.startswith("wave propagation in plasma, ")
+            passage = g.candidates[0]
+            mentioned = term in passage.lower()
+            assert g.labels[0] == (0 if mentioned else 1)
+            assert g.categories[0] == (EXCLUSION if mentioned else vdata.CATEGORY_INDEX["match"])
+            for text, label, category in zip(g.candidates[1:], g.labels[1:], g.categories[1:]):
+                assert label == 0 and (category == EXCLUSION) == (term in text.lower())
+            assert relevance_kind(g) == "exclusion"
+    assert relevance_kind(ict) == "ict"
+
+
+def test_exclusion_groups_skip_near_miss_query_groups_and_groups_without_a_positive():
+    flipped = _ict_group("a", "b c d e f g", [])
+    flipped.source = "npl:nm-query"
+    no_positive = vdata.Example(RELEVANCE, "query words", source="npl")
+    no_positive.add("passage about something", 0, vdata.UNKNOWN)
+    assert exclusion_examples([flipped, no_positive], random.Random(0), set()) == []
+
+
+def test_question_groups_keep_answers_and_reject_passages_about_something_else():
+    statement = "The little girl is happy at the mall."
+    pair = lambda text, label, kind, category=Category.MATCH: NearMissPair(  # noqa: E731
+        anchor=statement, text=text, label=label, category=category, source=f"breaking_nli:{kind}")
+    pairs = {"breaking_nli": [
+        pair("The little girl is sad at the mall.", 0, "antonyms", Category.NEGATION),  # the answer: no
+        pair("The big girl is happy at the mall.", 0, "antonyms", Category.NEGATION),  # another girl
+        pair("The little girl is happy at the kitchen.", 0, "rooms"),  # another place
+        pair("The little girl is happy at the shopping centre.", 1, "synonyms"),
+    ], "snli": [NearMissPair(anchor="A small child smiles while shopping.", text=statement, label=1,
+                             category=Category.MATCH, source="snli")]}
+    [group] = question_examples(pairs, held={"The little girl is happy at the shopping centre."})
+    assert group.query == "Is the little girl happy at the mall?" and group.source == "question"
+    labelled = dict(zip(group.candidates, group.labels))
+    assert labelled == {statement: 1, "A small child smiles while shopping.": 1,
+                        "The little girl is sad at the mall.": 1, "The big girl is happy at the mall.": 0,
+                        "The little girl is happy at the kitchen.": 0,
+                        "The mall is happy at the little girl.": 0}  # roles swapped (verifier.swaps)
+    categories = dict(zip(group.candidates, group.categories))
+    assert categories["The mall is happy at the little girl."] == vdata.CATEGORY_INDEX["role_reversal"]
+    assert categories["The big girl is happy at the mall."] == vdata.CATEGORY_INDEX["binding"]
+
+
+def test_relevance_abstain_band_is_fitted_only_when_asked():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 4000)
+    logits = rng.normal(labels * 1.0 - 0.5, 1.5)
+    rows = [{"mode": RELEVANCE, "label": int(y), "logit": float(x)} for x, y in zip(logits, labels)]
+    unbanded = calibrate(rows)
+    banded = calibrate(rows, relevance_max_abstain=0.2)
+    assert unbanded.relevance.accept == 0.5
+    assert banded.metrics["relevance_dev_abstain"] <= 0.2 < unbanded.metrics["relevance_dev_abstain"]
+    assert banded.relevance.reject < 0.5 < banded.relevance.accept
