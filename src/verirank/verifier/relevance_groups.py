@@ -180,18 +180,16 @@ def exclusion_examples(ict: Sequence[vdata.Example], rng: random.Random, stop_wo
         inside = shared or inside
         outside = [w for t in neighbours for w in topic_words(t, avoid, stop) if not mentions(w, passage)]
         base = ex.query.rstrip(" .?!;:,")
+
+        def group(term: str, passage_label: int, passage_category: int) -> vdata.Example:
+            g = vdata.Example(mode, f"{base}, {rng.choice(cues).format(term=term)}", source="exclusion")
+            g.add(passage, passage_label, passage_category)
+            for text in neighbours:
+                g.add(text, 0, exclusion if mentions(term, text) else vdata.UNKNOWN)
+            return g
+
         if inside:
-            term = rng.choice(inside)
-            group = vdata.Example(mode, f"{base}, {rng.choice(cues).format(term=term)}", source="exclusion")
-            group.add(passage, 0, exclusion)
-            for text in neighbours:
-                group.add(text, 0, exclusion if mentions(term, text) else vdata.UNKNOWN)
-            out.append(group)
+            out.append(group(rng.choice(inside), 0, exclusion))
         if outside:
-            term = rng.choice(outside)
-            group = vdata.Example(mode, f"{base}, {rng.choice(cues).format(term=term)}", source="exclusion")
-            group.add(passage, 1, vdata.CATEGORY_INDEX["match"])
-            for text in neighbours:
-                group.add(text, 0, exclusion if mentions(term, text) else vdata.UNKNOWN)
-            out.append(group)
+            out.append(group(rng.choice(outside), 1, vdata.CATEGORY_INDEX["match"]))
     return out
