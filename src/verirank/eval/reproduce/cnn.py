@@ -25,6 +25,7 @@ import numpy as np
 from verirank.errors import ConfigError
 from verirank.eval.reproduce.cache import cached_model
 from verirank.eval.reproduce.config import ReproConfig
+from verirank.eval.reproduce.models import run_steps, save_trained
 from verirank.eval.reproduce.stage2 import cosine_map, token_states
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,6 @@ def train_map_cnn(pairs: Sequence[tuple[str, str, int]], states_of: StatesOf, ou
     """BCE training on (query, text, label) pairs, each batch's token states from ``states_of`` (the
     frozen encoder). Saves ``out/model.safetensors``; returns the loss curve and timing."""
     import torch
-    from safetensors.torch import save_file
 
     config = config or MapCNNConfig()
     data = list(pairs)
@@ -87,25 +87,19 @@ def train_map_cnn(pairs: Sequence[tuple[str, str, int]], states_of: StatesOf, ou
     model = build_map_cnn(config)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    losses, started = [], time.perf_counter()
-    for step in range(steps):
+    started = time.perf_counter()
+
+    def loss_at(step: int) -> Any:
         chunk = rng.sample(data, batch)
         states = states_of([q for q, _, _ in chunk] + [t for _, t, _ in chunk])
         maps = torch.from_numpy(fixed_maps(list(zip(states[:batch], states[batch:])), config))  # (B, 2, Lq, Ld)
         labels = torch.tensor([float(y) for *_, y in chunk])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(maps), labels)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-        if step % 50 == 0:
-            log.info("map CNN step %d/%d loss %.4f", step, steps, losses[-1])
-    out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"),
-              metadata={"config": json.dumps(asdict(config))})
+        return torch.nn.functional.binary_cross_entropy_with_logits(model(maps), labels)
+
+    losses = run_steps(model, opt, steps, loss_at, "map CNN", log_every=50)
     return {"steps": steps, "batch": batch, "lr": lr, "config": asdict(config),
-            "parameters": sum(p.numel() for p in model.parameters()), "loss_first": float(np.mean(losses[:10])),
-            "loss_last": float(np.mean(losses[-10:])), "seconds": time.perf_counter() - started}
+            "parameters": sum(p.numel() for p in model.parameters()),
+            **save_trained(model, out, losses, started, metadata={"config": json.dumps(asdict(config))})}
 
 
 class MapCNN:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,49 @@ def mnrl_loss(anchors: Any, candidates: Any, scale: float) -> Any:
     return F.cross_entropy(logits, torch.arange(anchors.shape[0]))
 
 
+def warmup_then_linear_decay(opt: Any, steps: int) -> Any:
+    """A learning-rate schedule: linear warm-up over the first tenth of ``steps``, then linear decay."""
+    import torch
+
+    warmup = max(1, steps // 10)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps))
+
+
+def run_steps(model: Any, opt: Any, steps: int, loss_at: Callable[[int], Any], name: str, *, sched: Any = None,
+              clip: float | None = None, log_every: int = 25) -> list[float]:
+    """The optimisation loop every model trained here shares: ``loss_at(step)`` builds a batch and
+    returns its loss; backward, optional gradient clipping, optimiser and scheduler steps. Returns the
+    loss curve."""
+    import torch
+
+    losses: list[float] = []
+    for step in range(steps):
+        loss = loss_at(step)
+        opt.zero_grad()
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        if sched is not None:
+            sched.step()
+        losses.append(float(loss.detach()))
+        if step % log_every == 0:
+            log.info("%s step %d/%d loss %.4f", name, step, steps, losses[-1])
+    return losses
+
+
+def save_trained(model: Any, out: Path, losses: Sequence[float], started: float,
+                 metadata: dict[str, str] | None = None) -> dict[str, float]:
+    """``out/model.safetensors`` (with ``metadata``), and the loss curve's ends and the seconds taken."""
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"),
+              metadata=metadata)
+    return {"loss_first": float(np.mean(losses[:10])), "loss_last": float(np.mean(losses[-10:])),
+            "seconds": time.perf_counter() - started}
+
+
 def finetune_biencoder(relevance: Sequence[tuple[str, str]], triplets: Sequence[tuple[str, str, str]],
                        out: Path, *, steps: int, batch: int, max_len: int, lr: float, scale: float,
                        seed: int) -> dict[str, Any]:
@@ -134,7 +177,6 @@ def finetune_biencoder(relevance: Sequence[tuple[str, str]], triplets: Sequence[
     half identity triplets (anchor, anchor, near-miss); without (A'), the whole batch is relevance
     pairs. Saves ``out/model.safetensors``; returns the loss curve and timing."""
     import torch
-    from safetensors.torch import save_file
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -142,11 +184,10 @@ def finetune_biencoder(relevance: Sequence[tuple[str, str]], triplets: Sequence[
     model.train()
     tok = _tokenizer(max_len)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps))
+    sched = warmup_then_linear_decay(opt, steps)
     rel, tri = list(relevance), list(triplets)
     n_tri = batch // 2 if tri else 0
-    losses, started = [], time.perf_counter()
+    started = time.perf_counter()
 
     def embed(texts: list[str]) -> Any:
         b = _batch(tok, texts)
@@ -154,7 +195,7 @@ def finetune_biencoder(relevance: Sequence[tuple[str, str]], triplets: Sequence[
         mask = b["attention_mask"].unsqueeze(-1).float()
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
-    for step in range(steps):
+    def loss_at(step: int) -> Any:
         pairs = rng.sample(rel, batch - n_tri)
         trips = rng.sample(tri, n_tri) if n_tri else []
         anchors = [a for a, _ in pairs] + [a for a, _, _ in trips]
@@ -162,20 +203,11 @@ def finetune_biencoder(relevance: Sequence[tuple[str, str]], triplets: Sequence[
         negatives = [n for _, _, n in trips]
         emb = embed(anchors + positives + negatives)
         k = len(anchors)
-        loss = mnrl_loss(emb[:k], emb[k:], scale)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(float(loss.detach()))
-        if step % 25 == 0:
-            log.info("finetune %s step %d/%d loss %.4f", out.name, step, steps, losses[-1])
-    out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
+        return mnrl_loss(emb[:k], emb[k:], scale)
+
+    losses = run_steps(model, opt, steps, loss_at, f"finetune {out.name}", sched=sched, clip=1.0)
     return {"steps": steps, "batch": batch, "identity_triplets_per_batch": n_tri, "max_len": max_len, "lr": lr,
-            "mnrl_scale": scale, "loss_first": float(np.mean(losses[:10])), "loss_last": float(np.mean(losses[-10:])),
-            "seconds": time.perf_counter() - started}
+            "mnrl_scale": scale, **save_trained(model, out, losses, started)}
 
 
 def train_cross_encoder(pairs: Sequence[tuple[str, str, int]], out: Path, *, steps: int, batch: int, max_len: int,
@@ -183,7 +215,6 @@ def train_cross_encoder(pairs: Sequence[tuple[str, str, int]], out: Path, *, ste
     """BCE fine-tune of a MiniLM-L6 cross-encoder (body from the bi-encoder, new linear head) on
     (anchor, text, label) pairs. Saves ``out/model.safetensors``."""
     import torch
-    from safetensors.torch import save_file
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -191,26 +222,17 @@ def train_cross_encoder(pairs: Sequence[tuple[str, str, int]], out: Path, *, ste
     model.train()
     tok = _tokenizer(max_len)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps))
+    sched = warmup_then_linear_decay(opt, steps)
     data = list(pairs)
-    losses, started = [], time.perf_counter()
-    for step in range(steps):
+    started = time.perf_counter()
+
+    def loss_at(step: int) -> Any:
         chunk = rng.sample(data, batch)
         logits = model(**_batch(tok, [(a, t) for a, t, _ in chunk])).logits.squeeze(-1)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([float(y) for *_, y in chunk]))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(float(loss.detach()))
-        if step % 25 == 0:
-            log.info("cross-encoder step %d/%d loss %.4f", step, steps, losses[-1])
-    out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
-    return {"steps": steps, "batch": batch, "max_len": max_len, "lr": lr, "loss_first": float(np.mean(losses[:10])),
-            "loss_last": float(np.mean(losses[-10:])), "seconds": time.perf_counter() - started}
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([float(y) for *_, y in chunk]))
+
+    losses = run_steps(model, opt, steps, loss_at, "cross-encoder", sched=sched, clip=1.0)
+    return {"steps": steps, "batch": batch, "max_len": max_len, "lr": lr, **save_trained(model, out, losses, started)}
 
 
 class CrossEncoder:
