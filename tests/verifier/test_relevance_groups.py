@@ -14,7 +14,8 @@ from verirank.nearmiss._nlp import nlp  # noqa: E402
 from verirank.types import Category, NearMissPair  # noqa: E402
 from verirank.verifier import data as vdata  # noqa: E402
 from verirank.verifier.relevance_groups import exclusion_examples, question, question_examples  # noqa: E402
-from verirank.verifier.train import calibrate, relevance_kind  # noqa: E402
+from verirank.errors import ConfigError  # noqa: E402
+from verirank.verifier.train import TrainConfig, calibrate, relevance_kind  # noqa: E402
 
 RELEVANCE = vdata.MODE_INDEX["relevance"]
 EXCLUSION = vdata.CATEGORY_INDEX["exclusion"]
@@ -104,3 +105,11 @@ def test_relevance_abstain_band_is_fitted_only_when_asked():
     assert unbanded.relevance.accept == 0.5
     assert banded.metrics["relevance_dev_abstain"] <= 0.2 < unbanded.metrics["relevance_dev_abstain"]
     assert banded.relevance.reject < 0.5 < banded.relevance.accept
+
+
+def test_relevance_weights_name_only_groups_that_are_built():
+    assert TrainConfig(constraint_groups=True, relevance_weights={"ict": 0.5, "question": 0.5})
+    with pytest.raises(ConfigError, match="kinds of relevance group are ict, exclusion, question"):
+        TrainConfig.from_json({"constraint_groups": True, "relevance_weights": {"questions": 1.0}})
+    with pytest.raises(ConfigError, match="constraint_groups"):
+        TrainConfig(relevance_weights={"ict": 0.5, "exclusion": 0.5})

@@ -23,12 +23,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from verirank.errors import ConfigError
 from verirank.verifier import data as vdata
 from verirank.verifier import trainset
 from verirank.verifier.model import Calibration, ModeCalibration, Verifier, VerifierConfig
 from verirank.verifier.states import StateCache
 
 log = logging.getLogger(__name__)
+RELEVANCE_KINDS = ("ict", "exclusion", "question")  # relevance groups: inverse-cloze, then verifier.relevance_groups
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ class TrainConfig:
     threads: int = 2
     verifier: VerifierConfig = field(default_factory=VerifierConfig)
 
+    def __post_init__(self) -> None:
+        unknown = set(self.relevance_weights or {}) - set(RELEVANCE_KINDS)
+        if unknown:
+            raise ConfigError(f"relevance_weights names {sorted(unknown)}; the kinds of relevance group are "
+                              f"{', '.join(RELEVANCE_KINDS)}")
+        if self.relevance_weights and not self.constraint_groups and set(self.relevance_weights) - {"ict"}:
+            raise ConfigError("relevance_weights gives exclusion or question groups a share, but constraint_groups "
+                              "is false, so none are built; set constraint_groups: true or drop those weights")
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -108,7 +119,7 @@ def load_examples(path: Path) -> list[vdata.Example]:
 
 def relevance_kind(ex: vdata.Example) -> str:
     """"exclusion" or "question" for the constraint groups, "ict" for the inverse-cloze ones."""
-    return ex.source if ex.source in ("exclusion", "question") else "ict"
+    return ex.source if ex.source in RELEVANCE_KINDS else "ict"
 
 
 # ---- batches -------------------------------------------------------------------------------------
