@@ -46,6 +46,8 @@ def only(parsed: QueryConstraints, kind: ConstraintKind) -> Constraint:
     ("shock waves on wings, but not mentioning boundary layer", ["boundary layer"], "shock waves on wings"),
     ("shock waves on wings, but not about heat transfer", ["heat transfer"], "shock waves on wings"),
     ("shock waves on wings, without mentioning flutter", ["flutter"], "shock waves on wings"),
+    ("a hotel in Lisbon, but no pool", ["pool"], "a hotel in Lisbon"),
+    ("cheap flights, no layovers", ["layovers"], "cheap flights"),
 ])
 def test_exclusions_and_core(query, excluded, core):
     parsed = parse_constraints(query)
@@ -85,6 +87,8 @@ def test_a_query_that_is_all_exclusion_keeps_itself_as_core():
     "methods for excluding outliers",  # excluding is the topic
     "how far apart from each other are the stars",  # a distance
     "not only fast but also cheap",
+    "No smoking rooms in Paris",  # "no" excludes only after a joint
+    "there is no doubt, he won",
 ])
 def test_cue_words_that_do_not_exclude(query):
     parsed = parse_constraints(query)

@@ -67,7 +67,7 @@ _EXCLUSION_CUE = re.compile(
     r"|no\s+mention\s+of|(?:(?:i|we)\s+(?:am|are)\s+|(?:i|we)['’](?:m|re)\s+)?not\s+interested\s+in"
     r"|without(?:\s+any)?(?:\s+(?:mention(?:ing)?(?:\s+of)?|including|using))?"
     r"|not\s+(?:mentioning|about|including)|except(?:\s+for)?|excepting|excluding|other\s+than|with\s+no"
-    r"|(?P<clausal>apart\s+from|not))\b",  # these two only as a clause of their own
+    r"|(?P<clausal>apart\s+from|not|no))\b",  # these three only as a clause of their own ("..., but no pool")
     re.IGNORECASE,
 )
 # What joins an exclusion clause to the query; cut from the core with it.
@@ -77,7 +77,8 @@ _CLAUSE_END = re.compile(r"[;:!?()\[\]]|,(?!\d{3})|\.(?!\d)")
 _FIXED_AFTER_NOT = {"only", "just", "to", "even", "necessarily", "at", "so", "too", "very"}  # "not only"
 # After a cue these start a condition or a claim, not the thing excluded: "except when", ", not all X do Y"
 _NOT_EXCLUDED = _FIXED_AFTER_NOT | {"that", "when", "if", "where", "whether", "because", "as", "all", "every",
-                                    "always", "many", "much", "quite", "really", "exactly", "enough", "yet"}
+                                    "always", "many", "much", "quite", "really", "exactly", "enough", "yet",
+                                    "longer", "more", "less", "matter", "doubt", "one"}  # "no longer", "no one"
 _GERUND_AFTER = re.compile(r"\b(?:for|of|by|about|on|in|when|while)\s+$", re.IGNORECASE)  # "for excluding outliers"
 _LEADING_DETERMINERS = {"a", "an", "the", "any"}
 
@@ -92,6 +93,9 @@ def _exclusions(doc: Any) -> list[tuple[Constraint, tuple[int, int]]]:
         own_clause = bool(_JOINED.search(text, lead_start, cue.start())) or not text[:lead_start].strip() or (
             text[:lead_start].rstrip()[-1] in ".?!")
         after = text[cue.end() :].split(maxsplit=1)
+        joined = bool(_JOINED.search(text, lead_start, cue.start()))
+        if cue.group("clausal") and cue.group("clausal").lower() == "no" and not joined:
+            continue  # "no" excludes only after a joint (", but no pool"); "No smoking rooms" is the thing wanted
         if (cue.group("clausal") and not own_clause) or (after and after[0].lower() in _NOT_EXCLUDED):
             continue  # "cities that are not in Europe" is a negation; "far apart from" a distance
         if cue.group(0).lower().endswith("ing") and _GERUND_AFTER.search(text, 0, cue.start()):

@@ -21,9 +21,9 @@ from verirank.eval.constraint_set import (  # noqa: E402
     candidate_terms,
     describe_rule,
     load_constraint_set,
-    mentions,
     write_constraint_set,
 )
+from verirank.mentions import mentions  # noqa: E402
 from verirank.types import Document  # noqa: E402
 
 RELEVANT = {

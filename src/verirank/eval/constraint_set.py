@@ -21,7 +21,6 @@ import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -30,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from verirank._version import __version__
 from verirank.errors import ConfigError, InputError
 from verirank.index.ondisk import file_digest
+from verirank.mentions import noun_forms, term_forms
 from verirank.types import Document
 
 log = logging.getLogger(__name__)
@@ -161,36 +161,7 @@ class ConstraintSet(_Frozen):
         )
 
 
-# ---- mentions -------------------------------------------------------------------------------
-@lru_cache(maxsize=65536)
-def noun_forms(lemma: str) -> frozenset[str]:
-    """``lemma`` and its plural forms: the lemminflect lexicon's, plus the regular -s/-es/-ies."""
-    from verirank.nearmiss._nlp import _lemminflect
-
-    forms = {lemma}
-    for values in _lemminflect().getAllInflections(lemma, upos="NOUN").values():
-        forms.update(v.lower() for v in values)
-    if lemma.endswith("y") and len(lemma) > 1 and lemma[-2] not in "aeiou":
-        forms.add(lemma[:-1] + "ies")
-    elif lemma.endswith(("s", "x", "z", "ch", "sh")):
-        forms.add(lemma + "es")
-    else:
-        forms.add(lemma + "s")
-    return frozenset(forms)
-
-
-def term_forms(term: str) -> set[str]:
-    """Every spelling of ``term`` rule 2 accepts, words joined by one space (last word inflected)."""
-    *head, last = term.split()
-    return {" ".join([*head, form]) for form in noun_forms(last)}
-
-
-def mentions(term: str, text: str) -> bool:
-    """Rule 2 by regular expression: the reference that the indexed path must agree with."""
-    alternatives = "|".join(r"[\s-]+".join(map(re.escape, f.split())) for f in sorted(term_forms(term)))
-    return re.search(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", text.lower()) is not None
-
-
+# ---- mentions (rule 2: verirank.mentions) ---------------------------------------------------
 def _word_grams(text: str) -> tuple[set[str], set[str]]:
     """Words and joined word pairs ("boundary layer" from "boundary-layer") of a lower-cased text."""
     lower = text.lower()
@@ -487,8 +458,5 @@ __all__ = [
     "candidate_terms",
     "describe_rule",
     "load_constraint_set",
-    "mentions",
-    "noun_forms",
-    "term_forms",
     "write_constraint_set",
 ]

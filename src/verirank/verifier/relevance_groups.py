@@ -23,7 +23,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from verirank.eval.constraint_set import GENERIC_WORDS, mentions
+from verirank.eval.constraint_set import GENERIC_WORDS
+from verirank.mentions import mentions
 from verirank.types import NearMissPair
 from verirank.verifier import data as vdata
 
