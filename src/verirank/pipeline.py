@@ -298,7 +298,7 @@ class Pipeline:
             cands = [Candidate(d.text, d.token_states, d.token_spans, stage1[d.id]) for d in part]
             for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level)):
                 out[doc.id] = verdict
-        return out
+        return dict(zip(out, self.verifier.settle(list(out.values()))))  # decided over every verified chunk
 
     def verify(
         self,

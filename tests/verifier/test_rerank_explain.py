@@ -63,3 +63,22 @@ def test_explain_map_is_the_projected_token_cosine(pipe):
             assert a.similarity[i][j] == pytest.approx(ref, abs=2e-3)
     assert a.verdict == pipe.verify(a.query, [a.candidate], mode="identity")[0]
     assert a.verdict.reasons[0].candidate_span.text == "man bit the dog"
+
+
+def _verdict(p, decision, mode="relevance"):
+    reasons = [] if decision == "accept" else [verirank.Reason(category="binding", confidence=0.5, note="least-aligned")]
+    return verirank.Verdict(candidate="x", p_match=p, decision=decision, reasons=reasons, mode=mode)
+
+
+def test_settle_rejects_low_abstentions_only_beside_an_accepted_candidate(pipe, monkeypatch):
+    monkeypatch.setattr(pipe.verifier, "reject_beside_accept", 0.3)
+    answered = [_verdict(0.8, "accept"), _verdict(0.2, "abstain"), _verdict(0.4, "abstain"), _verdict(0.1, "reject")]
+    settled = pipe.verifier.settle(answered)
+    assert [v.decision.value for v in settled] == ["accept", "reject", "abstain", "reject"]
+    assert "another candidate addresses the query" in settled[1].reasons[0].note
+    unanswered = [_verdict(0.6, "abstain"), _verdict(0.2, "abstain")]  # no evidence: stage-1 order stands
+    assert pipe.verifier.settle(unanswered) == unanswered
+    identity = [_verdict(0.8, "accept", "identity"), _verdict(0.2, "abstain", "identity")]
+    assert pipe.verifier.settle(identity) == identity
+    monkeypatch.setattr(pipe.verifier, "reject_beside_accept", None)
+    assert pipe.verifier.settle(answered) == answered

@@ -58,6 +58,9 @@ class NearMissVerifier:
         self.path = path
         self.cfg = model.cfg
         self.doc_windows = doc_windows
+        # relevance mode: once a query's candidate is accepted, abstentions below this p_match are
+        # rejected (fitted by benchmarks/tune_rerank.py; None: never)
+        self.reject_beside_accept: float | None = meta.get("reject_beside_accept")
 
     @classmethod
     def load(cls, path: str | Path | None = None, doc_windows: int = DOC_WINDOWS) -> NearMissVerifier:
@@ -191,7 +194,7 @@ class NearMissVerifier:
             raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
         n = len(candidates)
         logits, cats, maps, best = self._best_windows([query] * n, candidates, [mode] * n)
-        return self._verdicts(query, best, self.calibrated(logits, mode), cats, maps, mode, level)
+        return self.settle(self._verdicts(query, best, self.calibrated(logits, mode), cats, maps, mode, level))
 
     def verify_many(self, jobs: Sequence[VerifyJob]) -> list[list[Verdict]]:
         """Verdicts for several queries' candidates from one forward pass over all their pairs
@@ -207,9 +210,24 @@ class NearMissVerifier:
             mode, level = Mode(job.mode), Level(job.level)
             n = len(job.candidates)
             p = self.calibrated(logits[i : i + n], mode)
-            out.append(self._verdicts(job.query, best[i : i + n], p, cats[i : i + n], maps[i : i + n], mode, level))
+            out.append(self.settle(self._verdicts(job.query, best[i : i + n], p, cats[i : i + n], maps[i : i + n],
+                                                  mode, level)))
             i += n
         return out
+
+    def settle(self, verdicts: list[Verdict]) -> list[Verdict]:
+        """One query's relevance verdicts, decided together: when one candidate is accepted (the
+        verifier found what addresses the query), an abstention below ``reject_beside_accept`` is
+        rejected. Where nothing is accepted (a query the verifier reads no evidence in) the
+        abstentions stand and the ranking keeps stage-1 order. Identity verdicts pass unchanged."""
+        below = self.reject_beside_accept
+        if below is None or not any(v.mode is Mode.RELEVANCE and v.decision is Decision.ACCEPT for v in verdicts):
+            return verdicts
+        note = f"below {below:.2f} while another candidate addresses the query"
+        return [v.model_copy(update={"decision": Decision.REJECT, "reasons": [
+                    r.model_copy(update={"note": f"{r.note}; {note}"}) for r in v.reasons]})
+                if v.mode is Mode.RELEVANCE and v.decision is Decision.ABSTAIN and v.p_match < below else v
+                for v in verdicts]
 
     def _verdicts(self, query: QueryStates, candidates: Sequence[Candidate], p: np.ndarray, cats: np.ndarray,
                   maps: Sequence[np.ndarray], mode: Mode, level: Level) -> list[Verdict]:
