@@ -66,17 +66,22 @@ def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
     return pairs
 
 
-def question_pairs() -> list[NearMissPair]:
-    """Relevance mode: yes/no questions made from the SNLI and Breaking NLI *test* statements;
-    passages that answer them (the statement, its premise, its predicate antonym) against passages
-    about something else or with roles or attributes swapped (rule: ``verifier.relevance_groups``)."""
+def question_and_statement_pairs() -> dict[str, list[NearMissPair]]:
+    """Relevance mode, from the SNLI and Breaking NLI *test* statements (rule:
+    ``verifier.relevance_groups``): yes/no questions, where passages that answer them (the
+    statement, its premise, its predicate antonym, its negation) face passages about something
+    else or with roles, attributes or direction swapped; and the statements themselves as queries,
+    where the passages that state them (premise, synonym rewrites) face the same negatives."""
     from verirank.verifier.model import CATEGORIES
     from verirank.verifier.relevance_groups import QUESTION_SOURCES, question_examples
 
-    groups = question_examples({name: load_human_pairs(name, "test") for name in QUESTION_SOURCES}, held=set())
-    return [NearMissPair(anchor=g.query, text=text, label=label, source="question",
-                         category=Category.MATCH if category < 0 else Category(CATEGORIES[category]))
-            for g in groups for text, label, category in zip(g.candidates, g.labels, g.categories)]
+    groups = question_examples({name: load_human_pairs(name, "test") for name in QUESTION_SOURCES}, held=set(),
+                               statements=True)
+    return {f"{kind}_heldout": [
+        NearMissPair(anchor=g.query, text=text, label=label, source=kind,
+                     category=Category.MATCH if category < 0 else Category(CATEGORIES[category]))
+        for g in groups if g.source == kind for text, label, category in zip(g.candidates, g.labels, g.categories)]
+        for kind in ("question", "statement")}
 
 
 def cosine_threshold(encoder: Any, limit: int, seed: int) -> float:
@@ -197,7 +202,7 @@ def main() -> None:
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
 
     relevance_sets = {"relevance_nearmiss_heldout": relevance_nearmiss_pairs(args.seed, args.relevance_docs),
-                      "question_heldout": question_pairs()}
+                      **question_and_statement_pairs()}
     for set_name, pairs in relevance_sets.items():
         for scorer_name, scorer in scorers.items():
             if isinstance(scorer, VerifierScorer):
@@ -259,9 +264,10 @@ def render_markdown(report: dict[str, Any]) -> str:
     scorers = list(dict.fromkeys(r["scorer"] for r in report["rows"]))
     lines = [f"# Verifier held-out evaluation (seed {report['seed']}, head {report['token_head_id']})", "",
              f"`{report['command']}`", "",
-             "Identity mode, except the `relevance_nearmiss_heldout` and `question_heldout` sets (relevance mode; "
-             "for questions, a passage that answers with either truth value is a match, one about another "
-             "thing or with roles or attributes swapped is the near-miss). Pairwise = P(score(anchor, paraphrase) > score(anchor, near-miss)); both-correct = "
+             "Identity mode, except the `relevance_nearmiss_heldout`, `question_heldout` and `statement_heldout` "
+             "sets (relevance mode; for questions, a passage that answers with either truth value is a match, one "
+             "about another thing or with roles, attributes or direction swapped is the near-miss; for statements, "
+             "a passage that states it is the match). Pairwise = P(score(anchor, paraphrase) > score(anchor, near-miss)); both-correct = "
              "paraphrase accepted and near-miss rejected at the shipped `level=\"full\"` thresholds (cosine: the "
              f"threshold of best balanced accuracy on the dev splits, {report['cosine_threshold']:.3f}); FAR@TAR95 = near-misses "
              "accepted at the threshold that accepts 95% of true matches. 95% bootstrap CIs over anchors. "

@@ -113,3 +113,28 @@ def test_relevance_weights_name_only_groups_that_are_built():
         TrainConfig.from_json({"constraint_groups": True, "relevance_weights": {"questions": 1.0}})
     with pytest.raises(ConfigError, match="constraint_groups"):
         TrainConfig(relevance_weights={"ict": 0.5, "exclusion": 0.5})
+
+
+def test_a_negated_statement_answers_its_question_and_a_statement_query_keeps_only_what_states_it():
+    statement = "A man walks from the store to his car."
+    premise = "A tall man in a coat walks from the store to his car at night."
+    pairs = {"snli": [NearMissPair(anchor=premise, text=statement, label=1, category=Category.MATCH, source="snli")]}
+    question_group, statement_group = question_examples(pairs, held=set(), negations=True, statements=True)
+    assert question_group.source == "question" and statement_group.source == "statement"
+    asked = dict(zip(question_group.candidates, question_group.labels))
+    assert asked["A man does not walk from the store to his car."] == 1  # "no" answers it too
+    assert asked["A man walks from his car to the store."] == 0  # the trip reversed (verifier.swaps)
+    assert statement_group.query == statement
+    stated = dict(zip(statement_group.candidates, statement_group.labels))
+    assert stated[premise] == 1 and stated["A man walks from his car to the store."] == 0
+    assert statement not in stated and "A man does not walk from the store to his car." not in stated
+    # the shipped v5 relevance stage: no negation answers, no direction swaps, no statement groups
+    [v5] = question_examples(pairs, held=set(), categories=("role_reversal", "binding"), negations=False)
+    assert "A man does not walk from the store to his car." not in v5.candidates
+
+
+def test_statement_groups_need_constraint_groups_and_their_weight_needs_them():
+    with pytest.raises(ConfigError, match="statement_groups needs constraint_groups"):
+        TrainConfig(statement_groups=True)
+    with pytest.raises(ConfigError, match="statement_groups is false"):
+        TrainConfig(constraint_groups=True, relevance_weights={"ict": 0.5, "statement": 0.5})

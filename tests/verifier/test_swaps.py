@@ -14,7 +14,13 @@ import numpy as np  # noqa: E402
 from verirank.nearmiss._nlp import nlp  # noqa: E402
 from verirank.verifier import data as vdata  # noqa: E402
 from verirank.verifier.model import VerifierConfig  # noqa: E402
-from verirank.verifier.swaps import modifier_swap, noun_phrase_swap, spatial_flip, swaps  # noqa: E402
+from verirank.verifier.swaps import (  # noqa: E402
+    direction_swap,
+    modifier_swap,
+    noun_phrase_swap,
+    spatial_flip,
+    swaps,
+)
 from verirank.verifier.train import make_batch  # noqa: E402
 from verirank.verifier.trainset import swap_examples  # noqa: E402
 
@@ -65,6 +71,44 @@ def test_swaps_apply_only_the_asked_categories():
     doc = nlp()("The dog is behind the man.")
     assert {c for _, _, c in swaps([doc])} == {"role_reversal", "spatial"}
     assert {c for _, _, c in swaps([doc], ["spatial"])} == {"spatial"}
+
+
+@pytest.mark.parametrize("text, swapped", [
+    ("Flights from Boston to Denver leave every morning.", "Flights from Denver to Boston leave every morning."),
+    ("The night train from Vienna to Prague takes eleven hours.",
+     "The night train from Prague to Vienna takes eleven hours."),
+    ("She drove from the coast to the mountains.", "She drove from the mountains to the coast."),  # whole phrases
+    ("Trains from New York City to the old harbour of Boston run hourly.",
+     "Trains from the old harbour of Boston to New York City run hourly."),
+    ("To Denver from Boston is a long drive.", "To Boston from Denver is a long drive."),  # "from" under "Denver"
+    ("The night train to Vienna takes four hours.", "The night train from Vienna takes four hours."),
+    ("He returned from Japan last week.", "He returned to Japan last week."),
+    ("To Paris we drove in the spring.", "From Paris we drove in the spring."),
+])
+def test_direction_swap_trades_the_ends_of_a_trip_or_flips_its_one_end(text, swapped):
+    assert direction_swap(nlp()(text)) == swapped
+
+
+@pytest.mark.parametrize("text", [
+    "I want to go home.",  # infinitive "to"
+    "She gave the book to her brother.",  # recipient, not destination
+    "She sent a letter to her brother.",
+    "She talked to the manager.",  # no motion
+    "Prices change from time to time.",  # both ends the same
+    "She was covered from head to toe.",  # an extent, the same either way round
+    "He moved away from the city.",  # "away to the city" is not English
+    "He went to great lengths.",  # an idiom, not a place
+    "A dog runs in the park.",  # no from/to at all
+])
+def test_direction_swap_declines_infinitives_recipients_idioms_and_placeless_sentences(text):
+    assert direction_swap(nlp()(text)) is None
+
+
+def test_swaps_label_direction_swaps_as_role_reversals():
+    docs = [nlp()(t) for t in ("Flights from Boston to Denver leave every morning.", "A dog runs.")]
+    assert list(swaps(docs, ["direction"])) == [
+        ("Flights from Boston to Denver leave every morning.", "Flights from Denver to Boston leave every morning.",
+         "role_reversal")]
 
 
 def test_swap_groups_hold_the_anchor_a_human_paraphrase_and_the_swaps_but_no_held_out_text():

@@ -10,10 +10,14 @@ kinds of groups add that, both built from training data only:
   the only difference is whether the excluded thing is in it.
 - **question**: a yes/no question made from a human-written statement (SNLI and Breaking NLI
   train splits). A passage *answers* it when it states the fact or its
-  opposite ("Is the man happy?" <- "The man is sad."), so the statement, its premise and its
-  antonym/number rewrites are positives. A passage about another thing (Breaking NLI's swapped
-  nouns, colours and materials: "Is breakfast included?" vs "Lunch is included.") or with the
-  roles swapped ("The dog chases the cat." for "Does the cat chase the dog?") is a negative.
+  opposite ("Is the man happy?" <- "The man is sad.", "The man is not happy."), so the statement,
+  its premise, its antonym rewrites and its negation are positives. A passage about another thing
+  (Breaking NLI's swapped nouns, colours and materials: "Is breakfast included?" vs "Lunch is
+  included.") or with the roles or the direction swapped ("The dog chases the cat." for "Does the
+  cat chase the dog?", "from Denver to Boston" for "from Boston to Denver") is a negative.
+- **statement**: the same statement as the query itself, with the passages that state it (its
+  premise, its synonym rewrites) as positives and the same negatives. Antonym rewrites and the
+  negation are left out: they contradict a claim, so whether they are relevant to it is moot.
 """
 
 from __future__ import annotations
@@ -39,9 +43,9 @@ ENTITY_KINDS = frozenset({"nationalities", "drinks", "countries", "rooms", "vege
                           "colors", "materials"})
 ATTRIBUTE_KINDS = frozenset({"colors", "materials"})  # reported as binding, as in identity mode
 ANSWER_KINDS = frozenset({"antonyms", "antonyms_wordnet"})  # numbers: ambiguous either way, unused
-# swaps of the statement that break a constraint of its question: roles and attribute binding. A
-# spatial flip ("up" for "down") changes the asked predicate, so it would answer the question.
-QUESTION_SWAPS = ("role_reversal", "binding")
+# swaps of the statement that break a constraint of its question: roles, attribute binding and
+# direction. A spatial flip ("up" for "down") changes the asked predicate, so it would answer it.
+QUESTION_SWAPS = ("role_reversal", "binding", "direction")  # the shipped v5 stage used the first two
 # sets whose anchor is always the premise (counterfactual SNLI's anchor can be the hypothesis)
 QUESTION_SOURCES = ("snli", "breaking_nli")
 _WORD = re.compile(r"[a-z]+")
@@ -89,34 +93,39 @@ def question(doc: Any) -> str | None:
 
 
 def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: set[str],
-                      categories: Sequence[str] = QUESTION_SWAPS) -> list[vdata.Example]:
-    """Relevance groups of questions made from human statements (see the module docstring).
+                      categories: Sequence[str] = QUESTION_SWAPS, negations: bool = True,
+                      statements: bool = False) -> list[vdata.Example]:
+    """Relevance groups of questions made from human statements (see the module docstring); with
+    ``negations`` a statement's negation answers its question; with ``statements`` also the
+    statement groups.
 
     ``pairs_by_source``: the ``train`` splits of snli / breaking_nli (``trainset``'s
     convention: anchor = premise, label 1 = entailment). ``held``: texts of held-out splits.
     """
+    from verirank.nearmiss import negation
     from verirank.nearmiss._nlp import nlp
     from verirank.verifier.swaps import swaps
 
-    positives: dict[str, set[str]] = {}  # statement -> passages that answer its question
+    supports: dict[str, set[str]] = {}  # statement -> passages that state it
+    answers: dict[str, set[str]] = {}  # statement -> passages that answer its question otherwise
     negatives: dict[str, dict[str, int]] = {}  # statement -> passages about something else
     antonyms: list[tuple[str, str]] = []  # (statement, rewrite): an answer if the predicate changed
     for source, pairs in pairs_by_source.items():
         for p in pairs:
             kind = p.source.split(":", 1)[1] if ":" in p.source else ""
             if source == "breaking_nli":
-                positives.setdefault(p.anchor, set())
+                supports.setdefault(p.anchor, set())
                 if kind in ENTITY_KINDS and p.label == 0:
                     category = vdata.CATEGORY_INDEX["binding"] if kind in ATTRIBUTE_KINDS else vdata.UNKNOWN
                     negatives.setdefault(p.anchor, {})[p.text] = category
                 elif kind == "synonyms" and p.label == 1:
-                    positives[p.anchor].add(p.text)
+                    supports[p.anchor].add(p.text)
                 elif kind in ANSWER_KINDS:
                     antonyms.append((p.anchor, p.text))
             elif p.label == 1:  # entailment: the premise states the hypothesis
-                positives.setdefault(p.text, set()).add(p.anchor)
-    statements = [s for s in positives if s not in held and 3 <= len(s.split()) <= 30]
-    parsed = dict(zip(statements, nlp().pipe(statements, batch_size=256)))
+                supports.setdefault(p.text, set()).add(p.anchor)
+    found = [s for s in supports if s not in held and 3 <= len(s.split()) <= 30]
+    parsed = dict(zip(found, nlp().pipe(found, batch_size=256)))
     for statement, rewrite in antonyms:  # "woman" -> "man", "little girl" -> "big girl" change who;
         doc = parsed.get(statement)     # "is happy" -> "is sad" changes the answer
         word = _replaced(doc, rewrite) if doc is not None else None
@@ -126,23 +135,35 @@ def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: 
             negatives.setdefault(statement, {})[rewrite] = vdata.CATEGORY_INDEX["binding"] if word.dep_ == "amod" \
                 else vdata.UNKNOWN
         else:
-            positives[statement].add(rewrite)
+            answers.setdefault(statement, set()).add(rewrite)
+    for statement, doc in parsed.items() if negations else ():  # "Is he asleep?" <- "He is not asleep."
+        negated = negation.perturb(doc)
+        if negated is not None:
+            answers.setdefault(statement, set()).add(negated.text)
     for anchor, swapped, category in swaps(parsed.values(), categories):
         if swapped not in held:
             negatives.setdefault(anchor, {})[swapped] = vdata.CATEGORY_INDEX[category]
-    mode = vdata.MODE_INDEX["relevance"]
-    out = []
-    for statement, doc in parsed.items():
-        asked = question(doc)
-        if asked is None or asked in held or not negatives.get(statement):
-            continue
-        ex = vdata.Example(mode, asked, source="question")
-        for text in [statement, *sorted(positives[statement])]:
+    mode, match = vdata.MODE_INDEX["relevance"], vdata.CATEGORY_INDEX["match"]
+
+    def group(query: str, kind: str, positives: Iterable[str], statement: str) -> vdata.Example:
+        ex = vdata.Example(mode, query, source=kind)
+        for text in positives:
             if text not in held:
-                ex.add(text, 1, vdata.CATEGORY_INDEX["match"])
+                ex.add(text, 1, match)
         for text, category in negatives[statement].items():
             ex.add(text, 0, category)
-        out.append(ex)
+        return ex
+
+    out = []
+    for statement, doc in parsed.items():
+        if not negatives.get(statement):
+            continue
+        asked = question(doc)
+        if asked is not None and asked not in held:
+            out.append(group(asked, "question", [statement, *sorted(supports[statement] | answers.get(statement, set()))],
+                             statement))
+        if statements and supports[statement] - {statement}:
+            out.append(group(statement, "statement", sorted(supports[statement] - {statement}), statement))
     return out
 
 

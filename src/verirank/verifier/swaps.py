@@ -4,6 +4,7 @@
 pets a black dog." -> "A man in a black shirt pets a red dog."  Same words, same bag, different
 meaning: the near-misses a pooled embedding cannot see and the verifier must.  Plus the one-word
 spatial flips that ride along with them ("on the mat" -> "under the mat", "north" -> "south").
+And direction swaps: "from Boston to Denver" -> "from Denver to Boston", "the train to Vienna" -> "from Vienna".
 
 The audited generator (``verirank.nearmiss``) declines most such swaps to keep its test sets
 valid; training wants them plentiful, so these rules are broader: two noun phrases in different
@@ -80,12 +81,102 @@ def spatial_flip(doc: Any) -> str | None:
     return None
 
 
-RULES = {"role_reversal": noun_phrase_swap, "binding": modifier_swap, "spatial": spatial_flip}
+DESTINATIONS = {"to", "into", "towards", "toward"}
+# words of going somewhere: a lone "to"/"from" on these names an end of the trip (lemmas)
+MOTION = {"train", "flight", "bus", "ferry", "boat", "road", "route", "way", "trip", "journey", "voyage",
+          "go", "fly", "travel", "drive", "move", "sail", "walk", "ride", "commute", "send", "ship", "head",
+          "return", "leave"}
+NOT_PLACES = {"sleep", "waste", "rest", "war", "length", "piece"}  # "go to sleep", "went to great lengths"
+PLACE_ENTS = {"GPE", "LOC", "FAC"}
+# "from head to toe" reads the same either way round
+EXTENTS = {frozenset(p) for p in (("head", "toe"), ("top", "bottom"), ("start", "finish"), ("beginning", "end"))}
+
+
+def direction_swap(doc: Any) -> str | None:
+    """Swap the two ends of "from A to B"; else flip a lone "to"/"from" on a trip ("the train to Vienna" ->
+    "the train from Vienna").  None for infinitives, recipients ("gave it to her") and idioms."""
+    for f, a, d, b in _routes(doc):
+        first, second = sorted((_phrase(a, d), _phrase(b, f)))
+        if first[1] > second[0] or not all(_endpoint(doc[i:j]) for i, j in (first, second)):
+            continue
+        x, y = doc[first[0] : first[1]], doc[second[0] : second[1]]
+        if x.text.lower() == y.text.lower() or frozenset((x.root.lemma_.lower(), y.root.lemma_.lower())) in EXTENTS:
+            continue
+        return _swap_spans(doc, (x.start_char, x.end_char), (y.start_char, y.end_char))
+    preps = {t.lower_ for t in doc if t.dep_ in ("prep", "dative")}
+    if "from" in preps and preps & DESTINATIONS:
+        return None  # "from time to time", "From Boston the flight to Denver": neither end may flip alone
+    for t in doc:
+        if t.lower_ not in ("to", "from") or t.tag_ != "IN" or t.dep_ not in ("prep", "dative"):
+            continue  # "to" of an infinitive is tag TO, dep aux
+        place, head = _pobj(t), t.head
+        if head.lower_ == "back" and t.i > 0 and doc[t.i - 1] == head:
+            head = head.head  # "flew back to Paris"
+        elif t.i > 0 and doc[t.i - 1].pos_ in ("ADV", "ADP", "PART"):
+            continue  # "moved away from", "drove home from work", "up to"
+        if (place is None or place.pos_ not in ("NOUN", "PROPN") or head.lemma_.lower() not in MOTION
+                or place.lemma_.lower() in NOT_PLACES or place.ent_type_ not in ("", "ORG", *PLACE_ENTS)
+                or _recipient(t, place)):
+            continue
+        new = "from" if t.lower_ == "to" else "to"
+        new = _upper_first(new) if t.text[:1].isupper() else new
+        return doc.text[: t.idx] + new + doc.text[t.idx + len(t) :]
+    return None
+
+
+def _pobj(prep: Any) -> Any:
+    return next((c for c in prep.children if c.dep_ == "pobj"), None)
+
+
+def _routes(doc: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """(from, its pobj, to, its pobj) for each "from A to B" / "to B from A" the parse links: the two
+    prepositions on one head, "to" under "from" or under its pobj, or "from" under the pobj of "to"."""
+    for f in doc:
+        if f.lower_ != "from" or f.dep_ != "prep" or (a := _pobj(f)) is None:
+            continue
+        near = [*f.head.children, *f.children, *a.children]
+        if f.head.dep_ == "pobj":
+            near.append(f.head.head)  # "To Denver from Boston"
+        for d in near:
+            if d.lower_ in DESTINATIONS and d.dep_ in ("prep", "dative") and (b := _pobj(d)) is not None:
+                yield f, a, d, b
+
+
+def _phrase(root: Any, other: Any) -> tuple[int, int]:
+    """Token range of ``root``'s phrase, cut short where ``other`` (the opposite preposition) hangs in it."""
+    start, end = root.left_edge.i, root.right_edge.i + 1
+    if start <= other.i < end:
+        end = other.i if other.i > root.i else end
+        start = other.right_edge.i + 1 if other.i < root.i else start
+    return start, end
+
+
+def _endpoint(span: Any) -> bool:
+    return 0 < len(span) <= 8 and span.root.pos_ in ("NOUN", "PROPN", "NUM")
+
+
+def _recipient(prep: Any, place: Any) -> bool:
+    """To whom, not to where: "sent a letter to her brother", "left the house to her son"."""
+    if place.ent_type_ in PLACE_ENTS:
+        return False
+    if prep.dep_ == "dative" or place.ent_type_ == "PERSON":
+        return True
+    return prep.lower_ == "to" and any(c.dep_ == "dobj" for c in prep.head.children) \
+        and any(c.dep_ == "poss" for c in place.children)
+
+
+RULES = {"role_reversal": noun_phrase_swap, "binding": modifier_swap, "spatial": spatial_flip,
+         "direction": direction_swap}
+
+
+# the near-miss category each rule's output is labelled with (a rule named after no category)
+REPORTED_AS = {"direction": "role_reversal"}  # source and destination trade roles
 
 
 def swaps(docs: Iterable[Any], categories: Iterable[str] = tuple(RULES)) -> Iterator[tuple[str, str, str]]:
-    """(anchor, swapped text, category) for every parsed sentence a rule of ``categories`` fits."""
-    rules = [(RULES[c], c) for c in categories]
+    """(anchor, swapped text, category) for every parsed sentence a rule of ``categories`` fits;
+    the category is the rule's name, or the one ``REPORTED_AS`` labels it with."""
+    rules = [(RULES[c], REPORTED_AS.get(c, c)) for c in categories]
     for doc in docs:
         for rule, category in rules:
             text = rule(doc)

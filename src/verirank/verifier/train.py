@@ -27,10 +27,12 @@ from verirank.errors import ConfigError
 from verirank.verifier import data as vdata
 from verirank.verifier import trainset
 from verirank.verifier.model import Calibration, ModeCalibration, Verifier, VerifierConfig
+from verirank.verifier.runtime import DOC_WINDOWS
 from verirank.verifier.states import StateCache
 
 log = logging.getLogger(__name__)
-RELEVANCE_KINDS = ("ict", "exclusion", "question")  # relevance groups: inverse-cloze, then verifier.relevance_groups
+# relevance groups: inverse-cloze, then verifier.relevance_groups
+RELEVANCE_KINDS = ("ict", "exclusion", "question", "statement")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,10 @@ class TrainConfig:
     max_abstain: float = 0.1  # abstain band on calibration pairs (identity) at the shipped thresholds
     relevance_max_abstain: float | None = None  # same for relevance mode (None: keep 97% of matches out of reject)
     constraint_groups: bool = False  # add relevance groups with exclusion and question negatives
-    # share of relevance batches per kind of group ("ict", "exclusion", "question"); None: uniform over groups
+    question_swaps: tuple[str, ...] = ("role_reversal", "binding")  # verifier.swaps rules that break a question
+    question_negations: bool = False  # a question's statement negated answers it too (a positive)
+    statement_groups: bool = False  # also the statement itself as the query (needs constraint_groups)
+    # share of relevance batches per kind of group (RELEVANCE_KINDS); None: uniform over groups
     relevance_weights: dict[str, float] | None = None
     dev_fraction: float = 0.06
     checkpoint_every: int = 200
@@ -85,6 +90,11 @@ class TrainConfig:
         if self.relevance_weights and not self.constraint_groups and set(self.relevance_weights) - {"ict"}:
             raise ConfigError("relevance_weights gives exclusion or question groups a share, but constraint_groups "
                               "is false, so none are built; set constraint_groups: true or drop those weights")
+        if self.statement_groups and not self.constraint_groups:
+            raise ConfigError("statement_groups needs constraint_groups: true (they are built with the question groups)")
+        if (self.relevance_weights or {}).get("statement") and not self.statement_groups:
+            raise ConfigError("relevance_weights gives statement groups a share, but statement_groups is false; "
+                              "set statement_groups: true or drop that weight")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -510,13 +520,16 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
                                 *[f"{c} corpus (inverse-cloze)" for c in cfg.relevance_corpora],
                                 *(["exclusion queries on those corpora's inverse-cloze groups",
                                    "yes/no questions from the NLI sets' train statements (verifier.relevance_groups)"]
-                                  if cfg.constraint_groups else [])],
+                                  if cfg.constraint_groups else []),
+                                *(["those statements as queries, with role, binding and direction swaps as negatives"]
+                                  if cfg.statement_groups else [])],
                  "calibrated_on": [f"{s} (dev split)" for s in cfg.identity_sources],
                  "held_out": [*[f"{s} (test split)" for s in cfg.identity_sources], *cfg.heldout_corpora,
                               *cfg.heldout_pair_sets, "handwritten near-miss set"]},
         "licences": [LICENCES[s] for s in (*cfg.identity_sources, *cfg.relevance_corpora) if s in LICENCES],
-        "limits": ["English only", f"candidates beyond {vcfg.max_doc_tokens} tokens are verified on their first "
-                   f"{vcfg.max_doc_tokens} tokens", "see metrics for held-out sets"],
+        "limits": ["English only", f"a document is verified over the windows of {vcfg.max_doc_tokens} tokens an "
+                   f"index stores ({DOC_WINDOWS} by default: the encoder's 256-token pass); text beyond them is not "
+                   "seen, except by the exclusion check's text match", "see metrics for held-out sets"],
     }
     final = checkpoint.save(model, calibration, out / "checkpoint", info)
     report(f"saved {final}")

@@ -185,8 +185,10 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
     held = heldout_texts(cfg.identity_sources, cfg.data_root)
     pairs = {name: [p for p in load_source(name, "train", cfg.data_root) if p.anchor not in held and p.text not in held]
              for name in rg.QUESTION_SOURCES if name in cfg.identity_sources}
-    q_train, q_dev = vdata.split_dev(rg.question_examples(pairs, held), cfg.dev_fraction, cfg.seed)
-    report(f"question groups: {len(q_train)} train, {len(q_dev)} dev "
+    groups = rg.question_examples(pairs, held, cfg.question_swaps, negations=cfg.question_negations,
+                                  statements=cfg.statement_groups)
+    q_train, q_dev = vdata.split_dev(groups, cfg.dev_fraction, cfg.seed)
+    report(f"question and statement groups: {len(q_train)} train, {len(q_dev)} dev "
            f"({sum(ex.labels.count(0) for ex in q_train + q_dev)} constraint-violating passages)")
     return train + q_train, dev + q_dev
 
