@@ -177,6 +177,9 @@ class CoalescingVerifier:
             lo += len(call)
         return out
 
+    def settle(self, verdicts: list[Any]) -> list[Any]:
+        return self.inner.settle(verdicts)  # type: ignore[no-any-return]
+
     def verify(self, query: Any, candidates: Sequence[Any], mode: Any = "relevance", level: Any = "full") -> list[Any]:
         from verirank.verifier.runtime import VerifyJob
 
