@@ -93,7 +93,7 @@ reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/reproduce.py $(if $(QUICK),--scale quick,)
 
 # Relevance mode by level (off / light / full) and window budget on the classic collections, with
-# the exclusion-query sets on the same indexes (needs `make exclusion`'s sets; about 1.5 h on 2 cores).
+# the exclusion-query sets on the same indexes (needs `make exclusion`'s sets; about 15 min on 2 cores; `make exclusion` about 20 min).
 relevance-levels: $(STAMP)
 	$(BIN)/python benchmarks/relevance_levels.py --collections med cranfield cisi cacm lisa npl --windows 1 3 \
 		--sets $(CONSTRAINT_SETS) --seed 0 --out reports/bench/relevance_levels
