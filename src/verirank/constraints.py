@@ -90,10 +90,9 @@ def _exclusions(doc: Any) -> list[tuple[Constraint, tuple[int, int]]]:
     for cue in _EXCLUSION_CUE.finditer(text):
         lead = _EXCLUSION_LEAD.search(text, max(0, cue.start() - 30), cue.start())
         lead_start = lead.start() if lead else cue.start()
-        own_clause = bool(_JOINED.search(text, lead_start, cue.start())) or not text[:lead_start].strip() or (
-            text[:lead_start].rstrip()[-1] in ".?!")
-        after = text[cue.end() :].split(maxsplit=1)
         joined = bool(_JOINED.search(text, lead_start, cue.start()))
+        own_clause = joined or not text[:lead_start].strip() or text[:lead_start].rstrip()[-1] in ".?!"
+        after = text[cue.end() :].split(maxsplit=1)
         if cue.group("clausal") and cue.group("clausal").lower() == "no" and not joined:
             continue  # "no" excludes only after a joint (", but no pool"); "No smoking rooms" is the thing wanted
         if (cue.group("clausal") and not own_clause) or (after and after[0].lower() in _NOT_EXCLUDED):

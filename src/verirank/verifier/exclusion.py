@@ -11,6 +11,7 @@ over the span). A candidate whose evidence reaches the checkpoint's ``exclusion_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,16 +35,22 @@ class Mention:
 def excluded_terms(constraint: Constraint) -> list[str]:
     """The words an exclusion span names, lower-cased, without the filler it may open with; one
     term per noun lemma of the last word ("pools" -> "pool")."""
+    return list(_terms(constraint.text))
+
+
+@lru_cache(maxsize=1024)
+def _terms(span_text: str) -> tuple[str, ...]:
+    """``excluded_terms`` of a span's text, worked out once per span rather than once per candidate."""
     from verirank.nearmiss._nlp import noun_lemmas
 
-    words = [w.strip(".,;:!?\"'“”‘’()") for w in constraint.text.lower().split()]
+    words = [w.strip(".,;:!?\"'“”‘’()") for w in span_text.lower().split()]
     words = [w for w in words if w]
     while len(words) > 1 and words[0] in _FILLER:
         words = words[1:]
     if not words:
-        return []
+        return ()
     *head, last = words
-    return [" ".join([*head, lemma]) for lemma in sorted({last} | noun_lemmas(last))]
+    return tuple(" ".join([*head, lemma]) for lemma in sorted({last} | noun_lemmas(last)))
 
 
 def named_in(constraint: Constraint, text: str) -> Span | None:
