@@ -4,7 +4,9 @@ Every set here is held out from training and from threshold setting: the ``test`
 SNLI, counterfactual SNLI, Breaking NLI and VSR (by image), the hand-written triples, the HANS
 test split, and near-misses generated from the held-out corpora (cranfield, cisi, med), whose
 queries also give nDCG@10 with verification vs stage 1. Relevance mode: passages with one
-sentence turned into a near-miss, and questions made from the SNLI / Breaking NLI test statements.
+sentence turned into a near-miss, questions made from the SNLI / Breaking NLI test statements, and
+route sentences against their direction swap (``constraint_pairs``); identity mode also gets those
+questions against their own negation and the route sentences against their swaps.
 
 Per set and scorer: pairwise accuracy, AUROC and FAR@TAR95 with anchor-bootstrap CIs; the
 both-correct rate (paraphrase accepted AND near-miss rejected, at the checkpoint's shipped
@@ -66,22 +68,32 @@ def relevance_nearmiss_pairs(seed: int, n_docs: int) -> list[NearMissPair]:
     return pairs
 
 
-def question_and_statement_pairs() -> dict[str, list[NearMissPair]]:
-    """Relevance mode, from the SNLI and Breaking NLI *test* statements (rule:
-    ``verifier.relevance_groups``): yes/no questions, where passages that answer them (the
-    statement, its premise, its predicate antonym, its negation) face passages about something
-    else or with roles, attributes or direction swapped; and the statements themselves as queries,
-    where the passages that state them (premise, synonym rewrites) face the same negatives."""
+def constraint_pairs() -> dict[str, dict[str, list[NearMissPair]]]:
+    """Sets by mode, from the *test* splits (rules: ``verifier.relevance_groups``). Relevance: yes/no
+    questions made from the SNLI and Breaking NLI statements, where passages that answer them (the
+    statement, its premise, its predicate antonym, its negation) face passages about something else
+    or with roles, attributes or direction swapped; the statements themselves as queries, where the
+    passages that state them (premise, synonym rewrites) face the same negatives; and route sentences
+    of every human test split ("from A to B", "the train to X") against their direction swap.
+    Identity: each question against its own negation, and each route sentence against its swap."""
     from verirank.verifier.model import CATEGORIES
-    from verirank.verifier.relevance_groups import QUESTION_SOURCES, question_examples
+    from verirank.verifier.relevance_groups import QUESTION_SOURCES, direction_examples, question_examples
 
     groups = question_examples({name: load_human_pairs(name, "test") for name in QUESTION_SOURCES}, held=set(),
-                               statements=True)
-    return {f"{kind}_heldout": [
-        NearMissPair(anchor=g.query, text=text, label=label, source=kind,
-                     category=Category.MATCH if category < 0 else Category(CATEGORIES[category]))
-        for g in groups if g.source == kind for text, label, category in zip(g.candidates, g.labels, g.categories)]
-        for kind in ("question", "statement")}
+                               statements=True, identity=True)
+    groups += direction_examples((t for name in HUMAN_SETS for p in load_human_pairs(name, "test")
+                                  for t in (p.anchor, p.text)), held=set())
+    sets: dict[str, dict[str, list[NearMissPair]]] = {"identity": {}, "relevance": {}}
+    for source, mode, name in (("question", "relevance", "question_heldout"),
+                               ("statement", "relevance", "statement_heldout"),
+                               ("direction", "relevance", "direction_heldout"),
+                               ("question_negation", "identity", "question_negation_heldout"),
+                               ("directions", "identity", "direction_identity_heldout")):
+        sets[mode][name] = [
+            NearMissPair(anchor=g.query, text=text, label=label, source=source,
+                         category=Category.MATCH if category < 0 else Category(CATEGORIES[category]))
+            for g in groups if g.source == source for text, label, category in zip(g.candidates, g.labels, g.categories)]
+    return sets
 
 
 def cosine_threshold(encoder: Any, limit: int, seed: int) -> float:
@@ -192,7 +204,8 @@ def main() -> None:
     cos_t = cosine_threshold(encoder, 2000, args.seed)
     print(f"cosine threshold (best balanced accuracy on the dev splits): {cos_t:.3f}", flush=True)
     rows = []
-    for set_name, pairs in heldout_sets(args).items():
+    constraint_sets = constraint_pairs()
+    for set_name, pairs in {**heldout_sets(args), **constraint_sets["identity"]}.items():
         for scorer_name, scorer in scorers.items():
             t0 = time.perf_counter()
             rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed))
@@ -202,7 +215,7 @@ def main() -> None:
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
 
     relevance_sets = {"relevance_nearmiss_heldout": relevance_nearmiss_pairs(args.seed, args.relevance_docs),
-                      **question_and_statement_pairs()}
+                      **constraint_sets["relevance"]}
     for set_name, pairs in relevance_sets.items():
         for scorer_name, scorer in scorers.items():
             if isinstance(scorer, VerifierScorer):

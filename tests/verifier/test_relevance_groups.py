@@ -13,7 +13,9 @@ pytest.importorskip("torch")
 from verirank.nearmiss._nlp import nlp  # noqa: E402
 from verirank.types import Category, NearMissPair  # noqa: E402
 from verirank.verifier import data as vdata  # noqa: E402
-from verirank.verifier.relevance_groups import exclusion_examples, question, question_examples  # noqa: E402
+from verirank.verifier.relevance_groups import (  # noqa: E402
+    direction_examples, exclusion_examples, question, question_examples,
+)
 from verirank.errors import ConfigError  # noqa: E402
 from verirank.verifier.train import TrainConfig, calibrate, relevance_kind  # noqa: E402
 
@@ -138,3 +140,39 @@ def test_statement_groups_need_constraint_groups_and_their_weight_needs_them():
         TrainConfig(statement_groups=True)
     with pytest.raises(ConfigError, match="statement_groups is false"):
         TrainConfig(constraint_groups=True, relevance_weights={"ict": 0.5, "statement": 0.5})
+
+
+def test_identity_groups_hold_each_question_against_its_own_negation():
+    statement = "A man walks from the store to his car."
+    pairs = {"snli": [NearMissPair(anchor="A tall man walks from the store to his car.", text=statement, label=1,
+                                   category=Category.MATCH, source="snli")]}
+    groups = question_examples(pairs, held=set(), identity=True)
+    negated = [g for g in groups if g.source == "question_negation"]
+    assert negated and all(g.mode == vdata.MODE_INDEX["identity"] for g in negated)
+    by_query = {g.query: dict(zip(g.candidates, zip(g.labels, g.categories))) for g in negated}
+    assert by_query["Does a man walk from the store to his car?"] == {
+        "Does a man walk from the store to his car?": (1, vdata.CATEGORY_INDEX["match"]),
+        "Does a man not walk from the store to his car?": (0, vdata.CATEGORY_INDEX["negation"])}
+    assert not [g for g in question_examples(pairs, held=set()) if g.source == "question_negation"]
+    held = {"Does a man not walk from the store to his car?"}  # a held-out text never trains
+    assert "Does a man walk from the store to his car?" not in {
+        g.query for g in question_examples(pairs, held=held, identity=True) if g.source == "question_negation"}
+
+
+def test_direction_groups_set_a_route_against_its_swap_in_both_modes():
+    route, swapped = "The night train to Vienna takes eleven hours.", "The night train from Vienna takes eleven hours."
+    groups = direction_examples([route, "He wants to eat.", route], held=set())
+    assert {(g.source, g.query) for g in groups} == {
+        ("direction", route), ("direction", "Does the night train to Vienna take eleven hours?"), ("directions", route)}
+    for g in groups:
+        assert g.mode == vdata.MODE_INDEX["identity" if g.source == "directions" else "relevance"]
+        assert dict(zip(g.candidates, g.labels)) == {route: 1, swapped: 0}
+    assert direction_examples([route], held={swapped}) == []
+
+
+def test_question_identity_and_direction_groups_need_constraint_groups():
+    for switch in ("question_identity", "direction_groups"):
+        with pytest.raises(ConfigError, match="need constraint_groups"):
+            TrainConfig(**{switch: True})
+    with pytest.raises(ConfigError, match="direction_groups is false"):
+        TrainConfig(constraint_groups=True, relevance_weights={"ict": 0.5, "direction": 0.5})

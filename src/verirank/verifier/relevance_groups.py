@@ -18,6 +18,13 @@ kinds of groups add that, both built from training data only:
 - **statement**: the same statement as the query itself, with the passages that state it (its
   premise, its synonym rewrites) as positives and the same negatives. Antonym rewrites and the
   negation are left out: they contradict a claim, so whether they are relevant to it is moot.
+- **direction**: every training sentence with a route ("from Boston to Denver", "the train to
+  Vienna"), as a query and as its yes/no question, against its direction swap.
+
+Two kinds of *identity* groups keep these from leaking into identity mode, which reads the same
+token maps: each question against its own negation ("Is the man happy?" / "Is the man not
+happy?": an answer in relevance mode, the opposite prompt in identity mode), and each route
+sentence against its swap.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ QUESTION_SWAPS = ("role_reversal", "binding", "direction")  # the shipped v5 sta
 # sets whose anchor is always the premise (counterfactual SNLI's anchor can be the hypothesis)
 QUESTION_SOURCES = ("snli", "breaking_nli")
 _WORD = re.compile(r"[a-z]+")
+_ROUTE = re.compile(r"\b(?:from|to)\b", re.IGNORECASE)
 _NOT_NOUN_ENDINGS = ("ing", "ed", "ly", "ous", "ive", "ful", "able", "ible")
 _DO = {"VBD": "Did", "VBZ": "Does", "VBP": "Do"}
 _CONTRACTED = {"'s": "is", "'re": "are", "'m": "am", "'ve": "have", "'d": "would", "'ll": "will"}
@@ -94,10 +102,11 @@ def question(doc: Any) -> str | None:
 
 def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: set[str],
                       categories: Sequence[str] = QUESTION_SWAPS, negations: bool = True,
-                      statements: bool = False) -> list[vdata.Example]:
+                      statements: bool = False, identity: bool = False) -> list[vdata.Example]:
     """Relevance groups of questions made from human statements (see the module docstring); with
     ``negations`` a statement's negation answers its question; with ``statements`` also the
-    statement groups.
+    statement groups; with ``identity`` also identity groups of each question against its negation
+    (source ``question_negation``).
 
     ``pairs_by_source``: the ``train`` splits of snli / breaking_nli (``trainset``'s
     convention: anchor = premise, label 1 = entailment). ``held``: texts of held-out splits.
@@ -136,10 +145,13 @@ def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: 
                 else vdata.UNKNOWN
         else:
             answers.setdefault(statement, set()).add(rewrite)
-    for statement, doc in parsed.items() if negations else ():  # "Is he asleep?" <- "He is not asleep."
-        negated = negation.perturb(doc)
-        if negated is not None:
-            answers.setdefault(statement, set()).add(negated.text)
+    negated = {}
+    for statement, doc in parsed.items() if negations or identity else ():
+        made = negation.perturb(doc)
+        if made is not None:
+            negated[statement] = made.text
+    for statement, text in negated.items() if negations else ():  # "Is he asleep?" <- "He is not asleep."
+        answers.setdefault(statement, set()).add(text)
     for anchor, swapped, category in swaps(parsed.values(), categories):
         if swapped not in held:
             negatives.setdefault(anchor, {})[swapped] = vdata.CATEGORY_INDEX[category]
@@ -164,6 +176,52 @@ def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: 
                              statement))
         if statements and supports[statement] - {statement}:
             out.append(group(statement, "statement", sorted(supports[statement] - {statement}), statement))
+    return out + (question_negation_examples(parsed, negated, held) if identity else [])
+
+
+def question_negation_examples(parsed: dict[str, Any], negated: dict[str, str], held: set[str]) -> list[vdata.Example]:
+    """Identity groups: the question of a statement, verbatim, against the question of its negation
+    ("Is the man happy?" / "Is the man not happy?")."""
+    from verirank.nearmiss._nlp import nlp
+
+    mode, match, negation = vdata.MODE_INDEX["identity"], vdata.CATEGORY_INDEX["match"], vdata.CATEGORY_INDEX["negation"]
+    out = []
+    for statement, doc in zip(negated, nlp().pipe(list(negated.values()), batch_size=256)):
+        asked, opposite = question(parsed[statement]), question(doc)
+        if asked is None or opposite is None or asked == opposite or held & {asked, opposite}:
+            continue
+        ex = vdata.Example(mode, asked, source="question_negation")
+        ex.add(asked, 1, match)
+        ex.add(opposite, 0, negation)
+        out.append(ex)
+    return out
+
+
+def direction_examples(texts: Iterable[str], held: set[str]) -> list[vdata.Example]:
+    """Groups from every sentence whose route can be swapped (``swaps.direction_swap``): relevance
+    groups (source ``direction``) with the sentence and its yes/no question as queries, the sentence
+    as the positive and the swap as the negative; and identity groups (source ``directions``) of the
+    sentence, verbatim, against its swap."""
+    from verirank.nearmiss._nlp import nlp
+    from verirank.verifier.swaps import swaps
+
+    found = [t for t in dict.fromkeys(texts) if t not in held and 4 <= len(t.split()) <= 40 and _ROUTE.search(t)]
+    parsed = dict(zip(found, nlp().pipe(found, batch_size=256)))
+    match = vdata.CATEGORY_INDEX["match"]
+    out = []
+    for anchor, swapped, category in swaps(parsed.values(), ("direction",)):
+        if swapped in held:
+            continue
+        asked = question(parsed[anchor])
+        for mode, query, source in ((vdata.MODE_INDEX["relevance"], anchor, "direction"),
+                                    (vdata.MODE_INDEX["relevance"], asked, "direction"),
+                                    (vdata.MODE_INDEX["identity"], anchor, "directions")):
+            if query is None or query in held:
+                continue
+            ex = vdata.Example(mode, query, source=source)
+            ex.add(anchor, 1, match)
+            ex.add(swapped, 0, vdata.CATEGORY_INDEX[category])
+            out.append(ex)
     return out
 
 

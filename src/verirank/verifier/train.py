@@ -32,7 +32,7 @@ from verirank.verifier.states import StateCache
 
 log = logging.getLogger(__name__)
 # relevance groups: inverse-cloze, then verifier.relevance_groups
-RELEVANCE_KINDS = ("ict", "exclusion", "question", "statement")
+RELEVANCE_KINDS = ("ict", "exclusion", "question", "statement", "direction")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class TrainConfig:
     question_swaps: tuple[str, ...] = ("role_reversal", "binding")  # verifier.swaps rules that break a question
     question_negations: bool = False  # a question's statement negated answers it too (a positive)
     statement_groups: bool = False  # also the statement itself as the query (needs constraint_groups)
+    # identity groups of each question against its own negation (source "question_negation")
+    question_identity: bool = False
+    # route sentences against their direction swaps: relevance kind "direction", identity source "directions"
+    direction_groups: bool = False
     # share of relevance batches per kind of group (RELEVANCE_KINDS); None: uniform over groups
     relevance_weights: dict[str, float] | None = None
     dev_fraction: float = 0.06
@@ -92,9 +96,13 @@ class TrainConfig:
                               "is false, so none are built; set constraint_groups: true or drop those weights")
         if self.statement_groups and not self.constraint_groups:
             raise ConfigError("statement_groups needs constraint_groups: true (they are built with the question groups)")
-        if (self.relevance_weights or {}).get("statement") and not self.statement_groups:
-            raise ConfigError("relevance_weights gives statement groups a share, but statement_groups is false; "
-                              "set statement_groups: true or drop that weight")
+        for kind, switch in (("statement", "statement_groups"), ("direction", "direction_groups")):
+            if (self.relevance_weights or {}).get(kind) and not getattr(self, switch):
+                raise ConfigError(f"relevance_weights gives {kind} groups a share, but {switch} is false; "
+                                  f"set {switch}: true or drop that weight")
+        if (self.question_identity or self.direction_groups) and not self.constraint_groups:
+            raise ConfigError("question_identity and direction_groups need constraint_groups: true "
+                              "(they are built with the question groups)")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,7 +136,7 @@ def load_examples(path: Path) -> list[vdata.Example]:
 
 
 def relevance_kind(ex: vdata.Example) -> str:
-    """"exclusion" or "question" for the constraint groups, "ict" for the inverse-cloze ones."""
+    """The constraint group kinds by name ("exclusion", "question", ...), "ict" for the inverse-cloze ones."""
     return ex.source if ex.source in RELEVANCE_KINDS else "ict"
 
 
@@ -401,10 +409,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
         if extra_path.exists():
             extra = {side: [vdata.Example(**e) for e in groups] for side, groups in json.loads(extra_path.read_text()).items()}
         else:
-            train_extra, dev_extra = trainset.build_constraint_relevance(cfg, relevance_train, relevance_dev, report)
-            extra = {"train": train_extra, "dev": dev_extra}
+            extra = trainset.build_constraint_relevance(cfg, relevance_train, relevance_dev, report)
             extra_path.write_text(json.dumps({side: [asdict(e) for e in groups] for side, groups in extra.items()}))
         relevance_train, relevance_dev = relevance_train + extra["train"], relevance_dev + extra["dev"]
+        examples = examples + extra.get("identity", [])  # files written before identity groups lack the key
     calibration_ex = trainset.build_calibration(cfg)
     texts = [t for ex in [*examples, *relevance_train, *relevance_dev, *calibration_ex] for t in (ex.query, *ex.candidates)]
     if (cache_dir / "texts.json").exists():  # resumed or reused: encode only what it lacks

@@ -171,10 +171,12 @@ def build_relevance(cfg: Any, encoder: Any, report: Callable[[str], None] = log.
 
 
 def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict_dev: Sequence[vdata.Example],
-                               report: Callable[[str], None] = log.info) -> tuple[list, list]:
-    """Relevance groups with constraint-violating negatives (``verifier.relevance_groups``), as
-    (train, dev): exclusion groups follow their inverse-cloze query's side of the split; question
-    groups (from the ``train`` splits of the NLI sets) are split by question text."""
+                               report: Callable[[str], None] = log.info) -> dict[str, list[vdata.Example]]:
+    """Groups with constraint-violating negatives (``verifier.relevance_groups``): relevance ``train``
+    and ``dev`` (exclusion groups follow their inverse-cloze query's side of the split; question,
+    statement and direction groups, all from the ``train`` splits of the human sets, are split by
+    query text), and the ``identity`` groups that go with them (questions against their negations,
+    route sentences against their swaps)."""
     from verirank.nearmiss._nlp import nlp
     from verirank.verifier import relevance_groups as rg
 
@@ -184,13 +186,19 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
     report(f"exclusion groups: {len(train)} train, {len(dev)} dev")
     held = heldout_texts(cfg.identity_sources, cfg.data_root)
     pairs = {name: [p for p in load_source(name, "train", cfg.data_root) if p.anchor not in held and p.text not in held]
-             for name in rg.QUESTION_SOURCES if name in cfg.identity_sources}
-    groups = rg.question_examples(pairs, held, cfg.question_swaps, negations=cfg.question_negations,
-                                  statements=cfg.statement_groups)
-    q_train, q_dev = vdata.split_dev(groups, cfg.dev_fraction, cfg.seed)
-    report(f"question and statement groups: {len(q_train)} train, {len(q_dev)} dev "
-           f"({sum(ex.labels.count(0) for ex in q_train + q_dev)} constraint-violating passages)")
-    return train + q_train, dev + q_dev
+             for name in cfg.identity_sources}
+    groups = rg.question_examples({name: pairs[name] for name in rg.QUESTION_SOURCES if name in pairs}, held,
+                                  cfg.question_swaps, negations=cfg.question_negations,
+                                  statements=cfg.statement_groups, identity=cfg.question_identity)
+    if cfg.direction_groups:
+        groups += rg.direction_examples((t for ps in pairs.values() for p in ps for t in (p.anchor, p.text)), held)
+    relevance = vdata.MODE_INDEX["relevance"]
+    identity = [ex for ex in groups if ex.mode != relevance]
+    q_train, q_dev = vdata.split_dev([ex for ex in groups if ex.mode == relevance], cfg.dev_fraction, cfg.seed)
+    report(f"question, statement and direction groups: {len(q_train)} train, {len(q_dev)} dev "
+           f"({sum(ex.labels.count(0) for ex in q_train + q_dev)} constraint-violating passages); "
+           f"identity groups beside them: {len(identity)}")
+    return {"train": train + q_train, "dev": dev + q_dev, "identity": identity}
 
 
 def sample_groups(pools: dict[str, Sequence[vdata.Example]], weights: dict[str, float], n: int,
