@@ -58,6 +58,9 @@ class _MiniLMBase:
         """(B, L) token ids -> (B, L, D) float32 last hidden states, and those of ``state_layer``."""
         raise NotImplementedError
 
+    def _encoded(self, text: str, last_states: np.ndarray, pooled: np.ndarray) -> None:
+        """Called once per encoded text with its last-layer token states; a hook for subclasses."""
+
     def encode(self, texts: Sequence[str], batch_size: int = 32, state_layer: int | None = None) -> EncodedBatch:
         """Pooled last-layer vectors, and the token states of ``state_layer`` (None: the last layer)."""
         texts = check_texts(texts)
@@ -78,6 +81,7 @@ class _MiniLMBase:
                 states[i] = np.ascontiguousarray(token_hidden[row][keep[row]], dtype=np.float32)
                 offsets[i] = tb.offsets[row][keep[row]]
                 truncated[i] = tb.truncated[row]
+                self._encoded(texts[i], hidden[row][keep[row]], pooled[i])
         if any(truncated):
             log.warning(
                 "%d of %d texts exceed the encoder window (%d tokens) and were truncated (first: #%d); "

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from verirank.encoders.base import EncodedBatch, check_texts, mean_pool
-from verirank.encoders.minilm import DIM, LAYERS, TorchMiniLM, model_dir
+from verirank.encoders.minilm import TorchMiniLM, model_dir
 from verirank.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -39,32 +38,9 @@ class DualStateMiniLM(TorchMiniLM):
         self.last_states: dict[str, np.ndarray] = {}
         self.pooled_of: dict[str, np.ndarray] = {}
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32, state_layer: int | None = None) -> EncodedBatch:
-        torch = self._torch
-        texts = check_texts(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        pooled = np.zeros((len(texts), DIM), dtype=np.float32)
-        states: list[np.ndarray] = [np.empty(0)] * len(texts)
-        offsets: list[np.ndarray] = [np.empty(0)] * len(texts)
-        truncated = [False] * len(texts)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            tb = self._tokenizer([texts[i] for i in idx])
-            with torch.inference_mode():
-                out = self.model(input_ids=torch.from_numpy(tb.input_ids),
-                                 attention_mask=torch.from_numpy(tb.attention_mask),
-                                 token_type_ids=torch.from_numpy(tb.token_type_ids), output_hidden_states=True)
-            last = out.last_hidden_state.float().numpy()  # (B, L, D)
-            inner = out.hidden_states[LAYERS if state_layer is None else state_layer].float().numpy()
-            pooled[idx] = mean_pool(last, tb.attention_mask)
-            keep = ~tb.special
-            for row, i in enumerate(idx):
-                states[i] = np.ascontiguousarray(inner[row][keep[row]], dtype=np.float32)
-                offsets[i] = tb.offsets[row][keep[row]]
-                truncated[i] = tb.truncated[row]
-                self.last_states[texts[i]] = last[row][keep[row]].astype(np.float16)
-                self.pooled_of[texts[i]] = pooled[i]
-        return EncodedBatch(pooled, states, offsets, truncated)
+    def _encoded(self, text: str, last_states: np.ndarray, pooled: np.ndarray) -> None:
+        self.last_states[text] = last_states.astype(np.float16)
+        self.pooled_of[text] = pooled
 
 
 class FinetunedMiniLM(TorchMiniLM):
