@@ -23,6 +23,7 @@ out = Console()
 
 IndexOpt = Annotated[Path, typer.Option("--index", "-i", help="Index directory.")]
 RuntimeOpt = Annotated[str, typer.Option("--runtime", help="Encoder runtime: torch (fp32) or onnx (int8).")]
+ModeOpt = Annotated[str, typer.Option(help="Verifier mode: relevance|identity.")]
 
 
 def fail(exc: Exception) -> None:
@@ -101,7 +102,7 @@ def search(
     index_dir: IndexOpt,
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
     level: Annotated[str, typer.Option(help="Verification level: off|light|full|strict.")] = "off",
-    mode: Annotated[str, typer.Option(help="Verifier mode: relevance|identity.")] = "relevance",
+    mode: ModeOpt = "relevance",
     candidates: Annotated[Optional[int], typer.Option(help="Stage-1 hits to verify (default 2k).")] = None,
     budget_ms: Annotated[Optional[float], typer.Option(help="Stop verifying once this many ms are spent.")] = None,
     keep_rejected: Annotated[bool, typer.Option(help="Keep rejected hits, marked and ranked last.")] = False,
@@ -142,7 +143,7 @@ def verify(
     query: Annotated[str, typer.Argument(help="Query text.")],
     candidates: Annotated[list[str], typer.Argument(help="Candidate texts to verify against the query.")],
     level: Annotated[str, typer.Option(help="Verification level: light|full|strict.")] = "full",
-    mode: Annotated[str, typer.Option(help="Verifier mode: relevance|identity.")] = "relevance",
+    mode: ModeOpt = "relevance",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines (one verdict per line) instead of a table.")] = False,
 ) -> None:
     """Verdicts for a query against candidate texts (no index needed)."""
