@@ -191,7 +191,8 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
                                   cfg.question_swaps, negations=cfg.question_negations,
                                   statements=cfg.statement_groups, identity=cfg.question_identity)
     if cfg.direction_groups:
-        groups += rg.direction_examples((t for ps in pairs.values() for p in ps for t in (p.anchor, p.text)), held)
+        texts = [t for ps in pairs.values() for p in ps for t in (p.anchor, p.text)]
+        groups += rg.direction_examples(texts + corpus_sentences(cfg), held)
     relevance = vdata.MODE_INDEX["relevance"]
     identity = [ex for ex in groups if ex.mode != relevance]
     q_train, q_dev = vdata.split_dev([ex for ex in groups if ex.mode == relevance], cfg.dev_fraction, cfg.seed)
@@ -199,6 +200,19 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
            f"({sum(ex.labels.count(0) for ex in q_train + q_dev)} constraint-violating passages); "
            f"identity groups beside them: {len(identity)}")
     return {"train": train + q_train, "dev": dev + q_dev, "identity": identity}
+
+
+def corpus_sentences(cfg: Any) -> list[str]:
+    """The sentences of the training corpora's documents (lisa's upper-case text lowered, as in
+    ``build_relevance``)."""
+    from verirank.datasets.testset import split_sentences
+
+    out = []
+    for name in cfg.relevance_corpora:
+        for doc in vdata.read_jsonl_gz(Path(cfg.data_root) / name / "corpus.jsonl.gz"):
+            text = vdata.doc_text(doc)
+            out += split_sentences(text.lower() if name == "lisa" else text)
+    return out
 
 
 def sample_groups(pools: dict[str, Sequence[vdata.Example]], weights: dict[str, float], n: int,
