@@ -168,6 +168,11 @@ def test_direction_groups_set_a_route_against_its_swap_in_both_modes():
         assert g.mode == vdata.MODE_INDEX["identity" if g.source == "directions" else "relevance"]
         assert dict(zip(g.candidates, g.labels)) == {route: 1, swapped: 0}
     assert direction_examples([route], held={swapped}) == []
+    flights = "Flights from Boston to Denver leave every morning."
+    [group, *_] = direction_examples([flights], held=set())
+    assert dict(zip(group.candidates, group.labels)) == {
+        flights: 1, "Flights to Denver from Boston leave every morning.": 1,  # same trip, other order
+        "Flights from Denver to Boston leave every morning.": 0}
 
 
 def test_question_identity_and_direction_groups_need_constraint_groups():

@@ -18,6 +18,7 @@ from verirank.verifier.swaps import (  # noqa: E402
     direction_swap,
     modifier_swap,
     noun_phrase_swap,
+    route_reorder,
     spatial_flip,
     swaps,
 )
@@ -102,6 +103,16 @@ def test_direction_swap_trades_the_ends_of_a_trip_or_flips_its_one_end(text, swa
 ])
 def test_direction_swap_declines_infinitives_recipients_idioms_and_placeless_sentences(text):
     assert direction_swap(nlp()(text)) is None
+
+
+@pytest.mark.parametrize("text, reordered", [
+    ("Flights from Boston to Denver leave every morning.", "Flights to Denver from Boston leave every morning."),
+    ("He drove to Paris from Lyon on Monday.", "He drove from Lyon to Paris on Monday."),
+    ("The night train to Vienna takes four hours.", None),  # one end only: nothing to reorder
+    ("Berry worked there from 1951 to 1958.", None),  # a range of years is said in one order
+])
+def test_route_reorder_keeps_the_trip_and_moves_its_phrases(text, reordered):
+    assert route_reorder(nlp()(text)) == reordered
 
 
 def test_swaps_label_direction_swaps_as_role_reversals():

@@ -201,9 +201,10 @@ def direction_examples(texts: Iterable[str], held: set[str]) -> list[vdata.Examp
     """Groups from every sentence whose route can be swapped (``swaps.direction_swap``): relevance
     groups (source ``direction``) with the sentence and its yes/no question as queries, the sentence
     as the positive and the swap as the negative; and identity groups (source ``directions``) of the
-    sentence, verbatim, against its swap."""
+    sentence, verbatim, against its swap. Where the two ends can trade places without changing the
+    trip ("to Denver from Boston", ``swaps.route_reorder``), that reordering is a second positive."""
     from verirank.nearmiss._nlp import nlp
-    from verirank.verifier.swaps import swaps
+    from verirank.verifier.swaps import route_reorder, swaps
 
     found = [t for t in dict.fromkeys(texts) if t not in held and 4 <= len(t.split()) <= 40 and _ROUTE.search(t)]
     parsed = dict(zip(found, nlp().pipe(found, batch_size=256)))
@@ -212,7 +213,7 @@ def direction_examples(texts: Iterable[str], held: set[str]) -> list[vdata.Examp
     for anchor, swapped, category in swaps(parsed.values(), ("direction",)):
         if swapped in held:
             continue
-        asked = question(parsed[anchor])
+        asked, reordered = question(parsed[anchor]), route_reorder(parsed[anchor])
         for mode, query, source in ((vdata.MODE_INDEX["relevance"], anchor, "direction"),
                                     (vdata.MODE_INDEX["relevance"], asked, "direction"),
                                     (vdata.MODE_INDEX["identity"], anchor, "directions")):
@@ -220,6 +221,8 @@ def direction_examples(texts: Iterable[str], held: set[str]) -> list[vdata.Examp
                 continue
             ex = vdata.Example(mode, query, source=source)
             ex.add(anchor, 1, match)
+            if reordered is not None and reordered not in held:
+                ex.add(reordered, 1, match)
             ex.add(swapped, 0, vdata.CATEGORY_INDEX[category])
             out.append(ex)
     return out

@@ -124,6 +124,23 @@ def direction_swap(doc: Any) -> str | None:
     return None
 
 
+def route_reorder(doc: Any) -> str | None:
+    """The same trip with its two prepositional phrases in the other order ("flights from Boston to
+    Denver" -> "flights to Denver from Boston"): a paraphrase of what ``direction_swap`` breaks, so
+    a direction group can show that order alone does not decide. None unless the two phrases are
+    adjacent siblings on one head, or for a range of numbers."""
+    for f, a, d, b in _routes(doc):
+        if d.head != f.head:
+            continue
+        (s1, e1), (s2, e2) = sorted(((f.i, a.right_edge.i + 1), (d.i, b.right_edge.i + 1)))
+        ends = [doc[p.left_edge.i : p.right_edge.i + 1] for p in (a, b)]
+        if e1 != s2 or not all(_endpoint(end) and end.root.pos_ != "NUM" for end in ends):
+            continue  # "from 1951 to 1958" is said in one order only
+        first, second = doc[s1:e1], doc[s2:e2]
+        return _swap_spans(doc, (first.start_char, first.end_char), (second.start_char, second.end_char))
+    return None
+
+
 def _pobj(prep: Any) -> Any:
     return next((c for c in prep.children if c.dep_ == "pobj"), None)
 
