@@ -144,6 +144,15 @@ def build_calibration(cfg: Any) -> list[vdata.Example]:
             for ex in identity_examples(load_source(name, "dev", cfg.data_root), name)]
 
 
+def read_corpus(root: str, name: str) -> list[dict]:
+    """A training corpus's documents; lisa's upper-case text lowered (the parser and the encoder
+    both prefer normal case)."""
+    docs = vdata.read_jsonl_gz(Path(root) / name / "corpus.jsonl.gz")
+    if name == "lisa":
+        docs = [{**d, "title": (d.get("title") or "").lower(), "text": (d.get("text") or "").lower()} for d in docs]
+    return docs
+
+
 def build_relevance(cfg: Any, encoder: Any, report: Callable[[str], None] = log.info) -> list[vdata.Example]:
     """Inverse-cloze relevance groups from ``cfg.relevance_corpora`` with stage-1 hard negatives."""
     overlap = set(cfg.relevance_corpora) & set(cfg.heldout_corpora)
@@ -153,12 +162,9 @@ def build_relevance(cfg: Any, encoder: Any, report: Callable[[str], None] = log.
     perturb = vdata.generator_perturb(cfg.seed)
     relevance: list[vdata.Example] = []
     for name in cfg.relevance_corpora:
-        docs = vdata.read_jsonl_gz(Path(cfg.data_root) / name / "corpus.jsonl.gz")
-        docs = [d for d in docs if len(vdata.doc_text(d).split()) >= 5]
+        docs = [d for d in read_corpus(cfg.data_root, name) if len(vdata.doc_text(d).split()) >= 5]
         rng.shuffle(docs)
         docs = docs[: cfg.max_docs_per_corpus]
-        if name == "lisa":  # upper-case source text: the parser and the encoder both prefer normal case
-            docs = [{**d, "title": (d.get("title") or "").lower(), "text": (d.get("text") or "").lower()} for d in docs]
         queries = vdata.ict_queries(docs, rng)
         rng.shuffle(queries)
         queries = queries[: cfg.max_relevance_queries_per_corpus]
@@ -185,8 +191,9 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
     train, dev = rg.exclusion_examples(ict_train, rng, stop), rg.exclusion_examples(ict_dev, rng, stop)
     report(f"exclusion groups: {len(train)} train, {len(dev)} dev")
     held = heldout_texts(cfg.identity_sources, cfg.data_root)
+    sources = cfg.identity_sources if cfg.direction_groups else [n for n in rg.QUESTION_SOURCES if n in cfg.identity_sources]
     pairs = {name: [p for p in load_source(name, "train", cfg.data_root) if p.anchor not in held and p.text not in held]
-             for name in cfg.identity_sources}
+             for name in sources}  # direction groups read every human set, questions only QUESTION_SOURCES
     groups = rg.question_examples({name: pairs[name] for name in rg.QUESTION_SOURCES if name in pairs}, held,
                                   cfg.question_swaps, negations=cfg.question_negations,
                                   statements=cfg.statement_groups, identity=cfg.question_identity)
@@ -203,16 +210,11 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
 
 
 def corpus_sentences(cfg: Any) -> list[str]:
-    """The sentences of the training corpora's documents (lisa's upper-case text lowered, as in
-    ``build_relevance``)."""
+    """The sentences of the training corpora's documents (``read_corpus``)."""
     from verirank.datasets.testset import split_sentences
 
-    out = []
-    for name in cfg.relevance_corpora:
-        for doc in vdata.read_jsonl_gz(Path(cfg.data_root) / name / "corpus.jsonl.gz"):
-            text = vdata.doc_text(doc)
-            out += split_sentences(text.lower() if name == "lisa" else text)
-    return out
+    return [s for name in cfg.relevance_corpora for doc in read_corpus(cfg.data_root, name)
+            for s in split_sentences(vdata.doc_text(doc))]
 
 
 def sample_groups(pools: dict[str, Sequence[vdata.Example]], weights: dict[str, float], n: int,
