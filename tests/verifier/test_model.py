@@ -8,7 +8,13 @@ torch = pytest.importorskip("torch")
 from verirank.errors import CheckpointError  # noqa: E402
 from verirank.verifier import checkpoint  # noqa: E402
 from verirank.verifier.model import Block, Calibration, Verifier, VerifierConfig, similarity_map  # noqa: E402
-from verirank.verifier.train import expected_calibration_error, fit_mode_calibration, loss_fn, make_batch  # noqa: E402
+from verirank.verifier.train import (  # noqa: E402
+    expected_calibration_error,
+    fit_mode_calibration,
+    initial_weights,
+    loss_fn,
+    make_batch,
+)
 
 CFG = VerifierConfig(head_dim=32, head_heads=2, token_dim=16, d_model=32, n_heads=2, dropout=0.0)
 
@@ -93,6 +99,18 @@ def test_checkpoint_round_trip_and_corruption(tmp_path):
         checkpoint.load(path)
     with pytest.raises(CheckpointError, match="verirank train"):
         checkpoint.load(tmp_path / "nothing")
+
+
+def test_a_stage_starts_from_a_run_or_a_checkpoint_directory(tmp_path):
+    model = Verifier(CFG).eval()
+    torch.save({"model": model.state_dict(), "step": 3}, tmp_path / "last.pt")
+    directory = checkpoint.save(model, Calibration(), tmp_path / "ck")
+    for source in (tmp_path / "last.pt", directory):
+        weights = initial_weights(str(source))
+        assert weights.keys() == model.state_dict().keys()
+        assert all(torch.equal(weights[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(FileNotFoundError, match="earlier stage"):
+        initial_weights(str(tmp_path / "missing.pt"))
 
 
 def test_temperature_calibration_recovers_scale():

@@ -65,7 +65,7 @@ class TrainConfig:
     infonce_weight: float = 1.0
     pairwise_weight: float = 1.0  # logistic loss on (positive, negative) logit pairs of a group
     init_head_from_encoder: bool = True  # "encoder" heads start as copies of the encoder's top layers
-    init_from: str | None = None  # a run's last.pt whose weights start this one (a fine-tuning stage)
+    init_from: str | None = None  # a run's last.pt or a checkpoint directory whose weights start this one
     swap_categories: tuple[str, ...] = ("role_reversal", "binding", "spatial")  # rules of verifier.swaps used
     state_cache: str | None = None  # frozen-encoder cache directory (None: OUT/state_cache); stages may share one
     max_abstain: float = 0.1  # abstain band on calibration pairs (identity) at the shipped thresholds
@@ -449,7 +449,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
     torch.manual_seed(cfg.seed)
     model = Verifier(vcfg)
     if cfg.init_from:
-        model.load_state_dict(torch.load(cfg.init_from, weights_only=False)["model"])
+        model.load_state_dict(initial_weights(cfg.init_from))
         report(f"weights from {cfg.init_from}")
     elif vcfg.head == "encoder" and cfg.init_head_from_encoder:
         from safetensors.torch import load_file
@@ -542,6 +542,19 @@ def train(cfg: TrainConfig, out_dir: str | Path, report: Callable[[str], None] =
     final = checkpoint.save(model, calibration, out / "checkpoint", info)
     report(f"saved {final}")
     return final
+
+
+def initial_weights(source: str) -> dict[str, torch.Tensor]:
+    """Weights that start a fine-tuning stage: a run's last.pt, or a saved checkpoint directory."""
+    from verirank.verifier import checkpoint
+
+    path = Path(source)
+    if path.is_dir():
+        return checkpoint.load(path)[0].state_dict()
+    if not path.exists():
+        raise FileNotFoundError(f"init_from {source} does not exist; run the earlier stage first "
+                                "(see the Makefile's verifier target) or point it at a checkpoint directory")
+    return torch.load(path, weights_only=False)["model"]
 
 
 LICENCES = {
