@@ -32,7 +32,8 @@ from verirank.datasets.human import HUMAN_SETS, load_human_pairs
 from verirank.datasets.pairs import sample_pairs
 from verirank.datasets.testset import nearmiss_testset, split_sentences
 from verirank.encoders import load_encoder
-from verirank.eval.metrics import both_correct, compare_runs, evaluate_pairs, evaluate_run
+from verirank.errors import InputError
+from verirank.eval.metrics import both_correct, compare_pairwise, compare_runs, evaluate_pairs, evaluate_run
 from verirank.eval.scoring import CosineScorer
 from verirank.nearmiss.generate import generate
 from verirank.types import Category, Level, NearMissPair
@@ -117,7 +118,8 @@ def heldout_sets(args: argparse.Namespace) -> dict[str, list[NearMissPair]]:
 
 
 def score_set(name: str, pairs: list[NearMissPair], scorer_name: str, scorer: Any, cos_t: float,
-              seed: int) -> dict[str, Any]:
+              seed: int, keep: dict[tuple[str, str], np.ndarray] | None = None) -> dict[str, Any]:
+    """Metrics of one scorer on one pair set; ``keep`` collects the raw scores by (set, scorer)."""
     anchors, texts = [p.anchor for p in pairs], [p.text for p in pairs]
     labels = np.array([p.label for p in pairs])
     out: dict[str, Any] = {"set": name, "scorer": scorer_name}
@@ -140,6 +142,8 @@ def score_set(name: str, pairs: list[NearMissPair], scorer_name: str, scorer: An
     else:
         scores = scorer.score(anchors, texts)
         accepted, rejected = scores >= cos_t, scores < cos_t
+    if keep is not None:
+        keep[(name, scorer_name)] = np.asarray(scores)
     result = evaluate_pairs(pairs, scores, seed=seed)
     out["both_correct"] = both_correct(pairs, accepted, rejected, seed)
     out["categories"] = [
@@ -203,12 +207,13 @@ def main() -> None:
     scorers["verifier"] = VerifierScorer(verifier, encoder, "identity")
     cos_t = cosine_threshold(encoder, 2000, args.seed)
     print(f"cosine threshold (best balanced accuracy on the dev splits): {cos_t:.3f}", flush=True)
-    rows = []
+    rows, kept = [], {}
     constraint_sets = constraint_pairs()
-    for set_name, pairs in {**heldout_sets(args), **constraint_sets["identity"]}.items():
+    all_sets = {**heldout_sets(args), **constraint_sets["identity"]}
+    for set_name, pairs in all_sets.items():
         for scorer_name, scorer in scorers.items():
             t0 = time.perf_counter()
-            rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed))
+            rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed, kept))
             overall = rows[-1]["categories"][0]
             print(f"{set_name:22s} {scorer_name:14s} pairwise {fmt(overall['pairwise_accuracy'])} "
                   f"auroc {fmt(overall['auroc'])} both {fmt(rows[-1]['both_correct'])} "
@@ -216,11 +221,12 @@ def main() -> None:
 
     relevance_sets = {"relevance_nearmiss_heldout": relevance_nearmiss_pairs(args.seed, args.relevance_docs),
                       **constraint_sets["relevance"]}
+    all_sets.update(relevance_sets)
     for set_name, pairs in relevance_sets.items():
         for scorer_name, scorer in scorers.items():
             if isinstance(scorer, VerifierScorer):
                 scorer = VerifierScorer(scorer.verifier, encoder, "relevance")
-            rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed))
+            rows.append(score_set(set_name, pairs, scorer_name, scorer, cos_t, args.seed, kept))
 
     ndcg = []
     if not args.skip_ndcg:
@@ -233,6 +239,7 @@ def main() -> None:
 
     report = {"seed": args.seed, "checkpoint": str(verifier.path), "token_head_id": verifier.head_id,
               "previous": args.previous, "cosine_threshold": cos_t, "rows": rows, "ndcg": ndcg,
+              "paired": paired_comparisons(all_sets, kept, [s for s in scorers if s != "verifier"], args.seed),
               "command": "python benchmarks/eval_verifier.py " + " ".join(
                   f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items()
                   if v not in (None, False) and k not in ("update_card", "checkpoint"))}
@@ -241,6 +248,20 @@ def main() -> None:
     print((out / "eval.md").read_text())
     if args.update_card:
         update_card(verifier.path, report)
+
+
+def paired_comparisons(sets: dict[str, list[NearMissPair]], kept: dict[tuple[str, str], np.ndarray],
+                       baselines: list[str], seed: int) -> list[dict[str, Any]]:
+    """The verifier against each baseline on each set: pairwise accuracy, paired over anchors."""
+    out = []
+    for name, pairs in sets.items():
+        for base in baselines:
+            try:
+                cmp = compare_pairwise(pairs, kept[(name, base)], kept[(name, "verifier")], seed=seed)
+            except InputError:  # no anchor with both a match and a near-miss
+                continue
+            out.append({"set": name, "baseline": base, **cmp.model_dump()})
+    return out
 
 
 def fmt(ci: dict | None) -> str:
@@ -298,6 +319,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         both = [short(rows[s]["both_correct"]) for s in scorers if s in rows]
         far = " → ".join(short(o["far_at_tar95"]) for o in overall.values())
         lines.append(f"| {set_name} | {n} near-misses | " + " | ".join(cells) + " | " + " | ".join(both) + f" | {far} |")
+    if report.get("paired"):
+        lines += ["", "## Verifier vs each baseline, paired (same anchors)", "",
+                  "Pairwise accuracy averaged over anchors (each anchor's share of won contests), the verifier "
+                  "minus the baseline with a 95% bootstrap CI and a two-sided paired randomisation p-value.", "",
+                  "| set | baseline | anchors | baseline | verifier | difference [95% CI] | p |", "|---|---|---|---|---|---|---|"]
+        for r in report["paired"]:
+            lines.append(f"| {r['set']} | {r['baseline']} | {r['n_queries']} | {r['mean_a']:.3f} | {r['mean_b']:.3f} "
+                         f"| {fmt(r['difference'])} | {r['p_value']:.3f} |")
     lines += ["", "## Verdicts of the verifiers (shipped thresholds)", "",
               "| set | scorer | accepted paraphrases | rejected near-misses | abstain | ECE | reason category acc |",
               "|---|---|---|---|---|---|---|"]

@@ -9,6 +9,7 @@ from verirank.errors import ConfigError, InputError
 from verirank.eval.metrics import (
     auroc,
     bootstrap_ci,
+    compare_pairwise,
     compare_runs,
     evaluate_pairs,
     evaluate_run,
@@ -105,6 +106,19 @@ def test_pairwise_accuracy_by_hand():
         pairwise_accuracy(PAIRS[-1:], SCORES[-1:])
 
 
+def test_compare_pairwise_pairs_anchors():
+    # anchor A: positive 0.9 vs near-misses 0.5 and 0.7 (both won); anchor B: 0.7 vs 0.1 (won)
+    pairs = [_pair("A", 1, NEG), _pair("A", 0, NEG), _pair("A", 0, NEG), _pair("B", 1, NEG), _pair("B", 0, NEG)]
+    better, worse = [0.9, 0.5, 0.7, 0.7, 0.1], [0.9, 0.95, 0.7, 0.7, 0.8]
+    cmp = compare_pairwise(pairs, worse, better, n_resamples=500)
+    # worse: A loses to 0.95 and beats 0.7, B loses to 0.8 -> anchor rates 1/2 and 0; better: 1 and 1
+    assert (cmp.mean_a, cmp.mean_b, cmp.n_queries) == (pytest.approx(0.25), 1.0, 2)
+    assert cmp.difference.value == pytest.approx(0.75)
+    assert compare_pairwise(pairs, better, better).p_value == 1.0
+    with pytest.raises(InputError, match="no anchor"):
+        compare_pairwise(pairs[-1:], [0.1], [0.2])
+
+
 def test_evaluate_pairs_matches_the_plain_functions():
     result = evaluate_pairs(PAIRS, SCORES, n_resamples=300)
     by_cat = {c.category: c for c in result.categories}
@@ -146,7 +160,7 @@ def test_public_api_is_pinned():
 
     assert sorted(ev.__all__) == [
         "CategoryScores", "ConfidenceInterval", "CosineScorer", "PairScorer", "PairSetScores", "PairedComparison",
-        "ProfileConfig", "ProfileReport", "ReportFiles", "RunEvaluation", "auroc", "bootstrap_ci", "compare_runs",
-        "evaluate_pairs", "evaluate_run", "far_at_tar", "make_scorer", "paired_randomization_test",
+        "ProfileConfig", "ProfileReport", "ReportFiles", "RunEvaluation", "auroc", "bootstrap_ci", "compare_pairwise",
+        "compare_runs", "evaluate_pairs", "evaluate_run", "far_at_tar", "make_scorer", "paired_randomization_test",
         "pairwise_accuracy", "per_query_scores", "run_profile", "threshold_at_tar", "write_report"]
     assert all(getattr(ev, name) is not None for name in ev.__all__)

@@ -139,6 +139,23 @@ def paired_randomization_test(
     )
 
 
+def compare_pairwise(
+    pairs: Sequence[NearMissPair], scores_a: Sequence[float] | np.ndarray, scores_b: Sequence[float] | np.ndarray,
+    *, n_resamples: int = 10_000, seed: int = 0,
+) -> PairedComparison:
+    """Is scorer B's pairwise accuracy higher than A's on the same pairs? The paired randomisation
+    test over anchors, each anchor's share of won contests (mean_a / mean_b: anchor-averaged)."""
+    labels = [p.label for p in pairs]
+    rates = []
+    for scores in (scores_a, scores_b):
+        wins, comparisons, anchors = _anchor_comparisons(pairs, _check_scored(labels, scores)[1], None)
+        if not anchors:
+            raise InputError("no anchor has both a positive and a near-miss; pairwise accuracy is undefined")
+        rates.append(dict(zip(anchors, (wins / comparisons).tolist())))
+    return paired_randomization_test(rates[0], rates[1], metric="pairwise_accuracy", n_resamples=n_resamples,
+                                     seed=seed)
+
+
 # ---- IR metrics (ranx) ---------------------------------------------------------------------
 def per_query_scores(
     run: Mapping[str, Mapping[str, float]], qrels: Mapping[str, Mapping[str, int]],
