@@ -41,8 +41,8 @@ runs/verifier_v1/verifier.json:
 	mkdir -p runs/verifier_v1
 	git archive $(V1_COMMIT) src/verirank/checkpoints/verifier | tar -x --strip-components=4 -C runs/verifier_v1
 
-# The checkpoint the current one replaced (v4, before the relevance stage), scored beside it.
-PREVIOUS_COMMIT := f13c3ff
+# The checkpoint the current one replaced (v5, before the constraint stage), scored beside it.
+PREVIOUS_COMMIT := e30bdc9
 runs/verifier_previous/verifier.json:
 	mkdir -p runs/verifier_previous
 	git archive $(PREVIOUS_COMMIT) src/verirank/checkpoints/verifier | tar -x --strip-components=4 -C runs/verifier_previous
@@ -64,15 +64,18 @@ reports: $(STAMP) runs/verifier_previous/verifier.json
 			--out reports/nearmiss_audit/round$$n $${e:+--earlier $$e} || exit 1; fi; \
 		earlier="$$earlier reports/nearmiss_audit/round$$n"; done
 
-# The shipped verifier checkpoint, then its held-out card. Three stages, each resumable: the main
+# The shipped verifier checkpoint, then its held-out card. Four stages, each resumable: the main
 # run (about 65 min on 2 cores); a fine-tuning stage from its weights that adds spatial flips to the
 # swap near-misses (about 25 min); a relevance stage that adds exclusion and question groups whose
-# negatives break a constraint of the query (about 20 min). All share the main run's encoder cache.
+# negatives break a constraint of the query (about 20 min); a constraint stage that adds questions
+# against their own negation and route sentences against their direction swap (about 25 min).
+# All share the main run's encoder cache.
 verifier: $(STAMP) runs/verifier_previous/verifier.json
 	$(BIN)/verirank train --config configs/verifier.json --out runs/verifier
 	$(BIN)/verirank train --config configs/verifier_finetune.json --out runs/verifier_finetune
 	$(BIN)/verirank train --config configs/verifier_relevance.json --out runs/verifier_relevance
-	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier_relevance/checkpoint src/verirank/checkpoints/verifier
+	$(BIN)/verirank train --config configs/verifier_constraints.json --out runs/verifier_constraints
+	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier_constraints/checkpoint src/verirank/checkpoints/verifier
 	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
 	$(MAKE) exclusion
 	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_previous --max-pairs 2000 --seed 0 \
