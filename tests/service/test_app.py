@@ -123,6 +123,16 @@ def test_probes_metrics_docs_and_page(client):
     assert "<canvas" in client.get("/").text or "heatmap" in client.get("/").text
 
 
+def test_docs_page_needs_nothing_from_outside(client):
+    page = client.get("/docs").text
+    assert "/docs/assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    js = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    assert client.get("/redoc").status_code == 404  # no offline copy of ReDoc
+
+
 # ---- bad input: one case per class and route ---------------------------------------------------
 @pytest.mark.parametrize("route", ["/v1/search", "/v1/verify", "/v1/rerank", "/v1/explain", "/v1/documents"])
 def test_malformed_json_is_422(client, route):
@@ -206,6 +216,7 @@ def test_api_key_guards_every_route_but_the_probes(pipe):
     assert res.status_code == 200
     assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200
     assert client.get("/").status_code == 200
+    assert client.get("/docs").status_code == 200 and client.get("/docs/assets/swagger-ui.css").status_code == 200
 
 
 def test_backend_down_is_503(torch_encoder):

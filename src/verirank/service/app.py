@@ -15,7 +15,13 @@ from typing import Any
 from verirank._optional import require
 from verirank.errors import ConfigError, InputError
 from verirank.service.engine import Engine, ServiceConfig
-from verirank.service.http import LimitExceeded, ServiceMiddleware, error_response, install_error_handlers
+from verirank.service.http import (
+    DOCS_ASSETS,
+    LimitExceeded,
+    ServiceMiddleware,
+    error_response,
+    install_error_handlers,
+)
 from verirank.service.metrics import ServiceMetrics
 from verirank.service.schemas import (
     DocumentOut, DocumentsRequest, DocumentsResponse, ErrorBody, ExplainRequest, Health, RerankRequest,
@@ -45,10 +51,11 @@ def create_app(pipeline: Any = None, *, loader: Callable[[], Any] | None = None,
     else:
         engine.load_in_background(loader)  # type: ignore[arg-type]
 
-    app = fastapi.FastAPI(title="verirank", version=_version(), responses=ERRORS,
+    app = fastapi.FastAPI(title="verirank", version=_version(), responses=ERRORS, docs_url=None, redoc_url=None,
                           description="Two-stage retrieval with a near-miss verifier. Every route but /, /healthz, "
                                       "/readyz and the docs takes 'Authorization: Bearer <key>' when a key is set.")
     app.state.engine = engine
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(ServiceMiddleware, api_key=config.api_key, max_body_bytes=config.max_body_bytes,
                        metrics=metrics)
@@ -170,6 +177,32 @@ def create_app(pipeline: Any = None, *, loader: Callable[[], Any] | None = None,
         return {"deleted": doc_id}
 
     return app
+
+
+def install_docs(app: Any) -> None:
+    """Swagger UI at /docs with its JavaScript and CSS served by this process (the swagger-ui-bundle
+    package), so the page works on a machine without internet; FastAPI's default loads them from a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.staticfiles import StaticFiles
+
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # without the bundle: FastAPI's CDN-hosted page
+        assets = None
+    else:
+        app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+        assets = DOCS_ASSETS
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Any:
+        local = {"swagger_js_url": f"{assets}/swagger-ui-bundle.js", "swagger_css_url": f"{assets}/swagger-ui.css",
+                 "swagger_favicon_url": f"{assets}/favicon-32x32.png"} if assets else {}
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} API",
+                                   oauth2_redirect_url="/docs/oauth2-redirect", **local)
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> Any:
+        return get_swagger_ui_oauth2_redirect_html()
 
 
 def _version() -> str:

@@ -13,7 +13,8 @@ from verirank.errors import BackendUnavailable, ConfigError, InputError, Veriran
 log = logging.getLogger(__name__)
 
 # routes that answer without the API key: liveness/readiness probes, the inspector page, the docs
-OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+DOCS_ASSETS = "/docs/assets"  # the Swagger UI files, served from the swagger-ui-bundle package (no CDN)
 
 
 class LimitExceeded(InputError):
@@ -103,7 +104,7 @@ class ServiceMiddleware:
             self.metrics.observe_request(label, status["code"], time.perf_counter() - started)
 
     def _authorize(self, scope: dict[str, Any]) -> Any:
-        if self.api_key is None or scope["path"] in OPEN_PATHS:
+        if self.api_key is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(DOCS_ASSETS + "/"):
             return None
         header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
