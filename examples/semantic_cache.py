@@ -20,6 +20,7 @@ CACHED = {
     "Who wrote the novel Dune?": "Frank Herbert.",
     "Is the museum north of the river?": "Yes, on the north bank.",
     "Is it safe to take aspirin with ibuprofen?": "Taking them together raises the risk of stomach bleeding.",
+    "Did Brazil beat Germany in 2014?": "No: Germany won the semi-final 7-1.",
 }
 # (prompt, should the cached answer be served?)
 ASKED = [
@@ -27,6 +28,7 @@ ASKED = [
     ("Who wrote Dune?", True),  # a rewording
     ("Is the museum south of the river?", False),  # spatial flip
     ("Is it unsafe to take aspirin with ibuprofen?", False),  # negation by prefix: the shipped verifier misses it
+    ("Did Germany beat Brazil in 2014?", False),  # role reversal in a question: the shipped verifier misses it
     ("How tall is Mount Everest?", False),  # nothing near
 ]
 
