@@ -9,8 +9,9 @@ stored states cut to its first windows (the head projects each window on its own
 what an index built with that budget stores). Each query's top ``--candidates`` stage-1 hits are
 verified once (relevance mode, the pipeline's query and candidate states); ``light`` is the same
 verdicts on the top ``LIGHT_TOP`` only (verdicts are per candidate), and the final ranking uses
-``verirank.pipeline.final_score`` -- Pipeline.search's rule -- with the stage-1 tail after the
-verified head. Queries with an exclusion clause go through the same path as the rest here (the
+``verirank.pipeline.final_score`` with the stage-1 tail after the verified head, under each rule
+in ``RULES``: the shipped one (Pipeline.search's ``verdicts_act``: stage-1 order on a query with
+no parsed constraint) and two ungated ones for comparison. Queries with an exclusion clause go through the same path as the rest here (the
 classic collections have almost none). With ``--sets``, the collection's exclusion-query set
 (``benchmarks/build_constraint_set.py``; same corpus) is searched on the same index through
 ``Pipeline.search``: ``off`` on the query as written vs ``full`` (core query searched and
@@ -29,12 +30,16 @@ from typing import Any
 import verirank
 from verirank.datasets import load_beir
 from verirank.eval.metrics import compare_runs, evaluate_run
-from verirank.pipeline import LIGHT_TOP, final_score
+from verirank.constraints import parse_constraints
+from verirank.pipeline import LIGHT_TOP, final_score, hold, verdicts_act
 from verirank.types import Level, Mode
 from verirank.verifier.runtime import Candidate, NearMissVerifier, query_states
 
 BYTES_PER_TOKEN_EXTRA = 4 + 8  # float32 scale + (start, end) int32 char span per stored token
-RULES = {"moves all": True, "moves accept/reject only": False}  # final_score(move_abstained=...)
+# name -> (verdicts act only on queries with a parsed constraint, abstentions move too)
+RULES = {"shipped: acts on queries with a constraint, accept/reject only": (True, False),
+         "every query, moves all (v7d's rule)": (False, True),
+         "every query, moves accept/reject only": (False, False)}
 
 
 def storage(docs: list[Any], token_dim: int, max_tokens: int) -> dict[str, float]:
@@ -68,7 +73,9 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
 
 
 def ranking(stage1: list[tuple[str, float]], verdicts: dict[str, Any], level: Level, weight: float,
-            move_abstained: bool) -> dict[str, float]:
+            move_abstained: bool, acts: bool = True) -> dict[str, float]:
+    if not acts:
+        return dict(stage1)
     verified = list(verdicts)[:LIGHT_TOP] if level is Level.LIGHT else list(verdicts)
     head = {}
     for doc_id, s in stage1:
@@ -103,18 +110,24 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
     index_seconds = time.perf_counter() - started
     stored = pipe.index.get(pipe.index.ids(), with_states=True)
     stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows)
+    acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(text))
+            for q, text in data.judged_queries.items()}
     run_off = {q: dict(hits) for q, hits in stage1.items()}
     off = evaluate_run(run_off, data.qrels, seed=seed).metrics["ndcg@10"]
     rows = []
     for w in windows:
         row: dict[str, Any] = {"collection": name, "windows": w, "queries": len(data.judged_queries),
                                "index_seconds": index_seconds, "off": off.model_dump(),
-                               "storage": storage(stored, pipe.index.spec.token_dim, w * pipe.verifier.cfg.max_doc_tokens)}
-        mix = Counter(v.decision.value for per_q in verdicts[w].values() for v in per_q.values())
-        row["verdicts"] = {k: n / sum(mix.values()) for k, n in mix.items()}
-        for rule, move in RULES.items():
+                               "storage": storage(stored, pipe.index.spec.token_dim, w * pipe.verifier.cfg.max_doc_tokens),
+                               "queries_with_constraints": sum(acts.values())}
+        for key, gated in (("verdicts", True), ("verdicts_every_query", False)):
+            mix = Counter((v if acts[q] or not gated else hold(v)).decision.value for q, per_q in verdicts[w].items()
+                          for v in per_q.values())
+            row[key] = {k: n / sum(mix.values()) for k, n in mix.items()}
+        for rule, (gated, move) in RULES.items():
             for level in (Level.LIGHT, Level.FULL):
-                run = {q: ranking(stage1[q], verdicts[w][q], level, pipe.rerank_weight, move) for q in stage1}
+                run = {q: ranking(stage1[q], verdicts[w][q], level, pipe.rerank_weight, move, acts[q] or not gated)
+                       for q in stage1}
                 diff = compare_runs(run_off, run, data.qrels, "ndcg@10", seed=seed)
                 row[f"{rule}/{level.value}"] = {
                     "ndcg@10": evaluate_run(run, data.qrels, seed=seed).metrics["ndcg@10"].model_dump(),
@@ -131,10 +144,10 @@ def render(rows: list[dict[str, Any]], candidates: int) -> str:
              f"from its checkpoint). The top {candidates} stage-1 hits are verified (`light`: the top "
              f"{LIGHT_TOP}); Δ vs `off` in points with a 95% CI and a paired randomisation test. Bytes/doc: "
              "stored token states (int8 value + float32 scale + int32 char span per token).", ""]
-    for rule in RULES:
-        lines += [f"## final score {rule}", "",
-                  "| collection | windows/doc | bytes/doc (mean / max) | off | light | full "
-                  "| verdicts accept / abstain / reject |", "|---|---|---|---|---|---|---|"]
+    for rule, (gated, _) in RULES.items():
+        lines += [f"## {rule}", "",
+                  "| collection | windows/doc | queries (with a constraint) | bytes/doc (mean / max) | off | light "
+                  "| full | verdicts accept / abstain / reject |", "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             cells = []
             for level in ("light", "full"):
@@ -142,9 +155,11 @@ def render(rows: list[dict[str, Any]], candidates: int) -> str:
                 d = cell["difference"]
                 cells.append(f"{cell['ndcg@10']['value']:.3f} ({100 * d['value']:+.1f} "
                              f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}], p={cell['p_value']:.2f})")
-            mix = " / ".join(f"{r['verdicts'].get(k, 0.0):.2f}" for k in ("accept", "abstain", "reject"))
+            shares = r["verdicts" if gated else "verdicts_every_query"]
+            mix = " / ".join(f"{shares.get(k, 0.0):.2f}" for k in ("accept", "abstain", "reject"))
             s = r["storage"]
-            lines.append(f"| {r['collection']} | {r['windows']} | {s['mean_bytes']:,.0f} / {s['max_bytes']:,.0f} "
+            lines.append(f"| {r['collection']} | {r['windows']} | {r['queries']} ({r['queries_with_constraints']}) "
+                         f"| {s['mean_bytes']:,.0f} / {s['max_bytes']:,.0f} "
                          f"| {r['off']['value']:.3f} | {cells[0]} | {cells[1]} | {mix} |")
         lines.append("")
     sets = [r for r in rows if "exclusion_set" in r]

@@ -7,6 +7,12 @@ the strictest settle threshold whenever one collection's flat delta decided the 
 held-out cisi the settle rule's rejections were then close to chance. That evidence came from a
 held-out collection, so the held-out full-vs-off figures are not blind to this one rule change.)
 
+It scores the rule as it was when the shipped values were fitted: verdicts act on every query and
+abstentions move too. ``Pipeline.search`` now lets relevance verdicts act only on queries with a
+parsed constraint, and there only accept / reject move a hit (``verirank.pipeline.verdicts_act``;
+``benchmarks/relevance_levels.py`` compares the rules); the fitted weight and settle threshold
+apply there.
+
 Each query's top ``--candidates`` stage-1 hits are verified once; every setting re-decides those
 verdicts (``runtime.decide`` at the setting's reject threshold, then ``NearMissVerifier.settle``
 at its ``reject_beside_accept``) and re-ranks them with ``Pipeline.search``'s ``final_score``.

@@ -27,7 +27,8 @@ def test_search_returns_typed_stage1_hits(pipe):
     hits = pipe.search("where is the museum?", k=2)
     assert [type(h) for h in hits] == [verirank.SearchHit] * 2
     assert hits[0].id == "3" and hits[0].metadata == {"n": 3}
-    assert hits[0].score == hits[0].stage1_score and not hits[0].verified
+    assert hits[0].score == hits[0].stage1_score and not hits[0].verified  # no verifier: default level off
+    assert pipe.default_level.value == "off"
     assert hits[0].score >= hits[1].score and [h.rank for h in hits] == [0, 1]
 
 

@@ -34,6 +34,7 @@ def test_index_search_info(tmp_path, name):
     assert res.exit_code == 0, res.output
     hits = [json.loads(line) for line in res.stdout.splitlines()]
     assert hits[0]["id"] == "c" and hits[0]["metadata"] == {"city": "x"} and len(hits) == 2
+    assert all(hit["verified"] for hit in hits)  # default level: full (the index has the verifier's states)
     res = runner.invoke(app, ["info", "--index", str(ix)])
     assert res.exit_code == 0 and '"count": 3' in res.stdout
 

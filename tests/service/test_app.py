@@ -47,6 +47,9 @@ def _error(res, status, error=None):
 def test_search_stage1_and_verified(client):
     res = client.post("/v1/search", json={"query": "the dog bit the man", "k": 2})
     assert res.status_code == 200 and res.json()[0]["id"] in {"a", "b"}
+    assert all(hit["verified"] for hit in res.json())  # the default level with a verifier is full
+    res = client.post("/v1/search", json={"query": "the dog bit the man", "k": 2, "level": "off"})
+    assert res.status_code == 200 and not any(hit["verified"] for hit in res.json())
     res = client.post("/v1/search", json={"query": "the dog bit the man", "k": 3, "level": "full",
                                           "mode": "identity", "keep_rejected": True, "candidates": 3})
     body = res.json()

@@ -82,3 +82,47 @@ def test_settle_rejects_low_abstentions_only_beside_an_accepted_candidate(pipe, 
     assert pipe.verifier.settle(identity) == identity
     monkeypatch.setattr(pipe.verifier, "reject_beside_accept", None)
     assert pipe.verifier.settle(answered) == answered
+
+
+def test_verdicts_act_only_on_a_relevance_query_with_a_constraint():
+    from verirank.pipeline import HOLD_NOTE, hold, verdicts_act
+    from verirank.types import Constraint, ConstraintKind, Level, Mode, QueryConstraints
+
+    bare = QueryConstraints(query="is breakfast included", core="is breakfast included", constraints=[])
+    route = QueryConstraints(query="flights to Denver", core="flights to Denver", constraints=[
+        Constraint(kind=ConstraintKind.DIRECTION, start=8, end=17, text="to Denver", detail={"to": "Denver"})])
+    assert not verdicts_act(Mode.RELEVANCE, Level.FULL, bare)
+    assert not verdicts_act(Mode.RELEVANCE, Level.LIGHT, None)  # no parser: nothing to check
+    assert verdicts_act(Mode.RELEVANCE, Level.FULL, route)
+    assert verdicts_act(Mode.RELEVANCE, Level.STRICT, bare) and verdicts_act(Mode.IDENTITY, Level.FULL, None)
+    held = hold(_verdict(0.1, "reject"))
+    assert held.decision is verirank.Decision.ABSTAIN and held.reasons[0].note.endswith(HOLD_NOTE)
+    assert hold(_verdict(0.9, "accept")) == _verdict(0.9, "accept")
+
+
+BREAKFAST = ["The hotel breakfast is included in the room price.", "The hotel breakfast is excluded from the room price.",
+             "The blood pressure pill is taken before breakfast.", "The hotel lunch is included in the room price."]
+
+
+def test_a_query_without_constraints_keeps_stage1_order(torch_encoder, shipped_verifier, pipe):
+    query = "Is breakfast included in the room price?"
+    assert any(v.decision is verirank.Decision.REJECT for v in pipe.verify(query, BREAKFAST))  # verify settles
+    reranked = pipe.rerank(query, BREAKFAST)
+    assert [h.stage1_score for h in reranked] == sorted((h.stage1_score for h in reranked), reverse=True)
+    assert [h.score for h in reranked] == [h.stage1_score for h in reranked]
+    assert all(h.decision is not verirank.Decision.REJECT for h in reranked) and len(reranked) == len(BREAKFAST)
+    indexed = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped_verifier)
+    indexed.add(BREAKFAST)
+    full = indexed.search(query, k=4, level="full")
+    assert [h.id for h in full] == [h.id for h in indexed.search(query, k=4, level="off")]
+    assert all(h.verified and h.constraints == [] for h in full)
+    assert indexed.search(query, k=4) == full  # with a verifier the default level is full
+
+
+def test_a_query_with_a_constraint_lets_decided_verdicts_act(pipe):
+    texts = ["Flights from Boston to Denver leave every morning.", "The blood pressure pill is taken before breakfast.",
+             "Paris is warmer than Lisbon in January."]
+    hits = pipe.rerank("morning flights from Boston to Denver", texts)
+    moved = [h for h in hits if h.decision is not verirank.Decision.ABSTAIN]
+    assert moved and all(h.score != h.stage1_score for h in moved)
+    assert all(h.score == h.stage1_score for h in hits if h.decision is verirank.Decision.ABSTAIN)

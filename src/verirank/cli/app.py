@@ -101,7 +101,9 @@ def search(
     query: Annotated[str, typer.Argument(help="Query text.")],
     index_dir: IndexOpt,
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
-    level: Annotated[str, typer.Option(help="Verification level: off|light|full|strict.")] = "off",
+    level: Annotated[Optional[str], typer.Option(
+        help="Verification level: off|light|full|strict (default: full when the index has the verifier's "
+             "token states, else off).")] = None,
     mode: ModeOpt = "relevance",
     candidates: Annotated[Optional[int], typer.Option(help="Stage-1 hits to verify (default 2k).")] = None,
     budget_ms: Annotated[Optional[float], typer.Option(help="Stop verifying once this many ms are spent.")] = None,

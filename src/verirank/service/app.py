@@ -118,8 +118,9 @@ def create_app(pipeline: Any = None, *, loader: Callable[[], Any] | None = None,
         return verdicts  # type: ignore[no-any-return]
 
     async def rerank(req: RerankRequest) -> RerankResponse:
-        """Cohere-compatible rerank; ``relevance_score`` is verirank's final score (stage-1 cosine
-        moved by p_match, rejected documents 1.0 lower), with ``decision``, ``p_match`` and ``reasons``."""
+        """Cohere-compatible rerank; ``relevance_score`` is verirank's final score (stage-1 cosine,
+        moved by p_match where the verdicts act, rejected documents 1.0 lower), with ``decision``,
+        ``p_match`` and ``reasons``."""
         texts = req.texts()
         limit("documents", len(texts), config.max_candidates)
         hits = await run_in_threadpool(lambda: engine.pipeline.rerank(req.query, texts, req.top_n, mode=req.mode,

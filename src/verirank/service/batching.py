@@ -180,10 +180,11 @@ class CoalescingVerifier:
     def settle(self, verdicts: list[Any]) -> list[Any]:
         return self.inner.settle(verdicts)  # type: ignore[no-any-return]
 
-    def verify(self, query: Any, candidates: Sequence[Any], mode: Any = "relevance", level: Any = "full") -> list[Any]:
+    def verify(self, query: Any, candidates: Sequence[Any], mode: Any = "relevance", level: Any = "full",
+               settle: bool = True) -> list[Any]:
         from verirank.verifier.runtime import VerifyJob
 
-        return self._verify(VerifyJob(query, list(candidates), mode, level))  # type: ignore[no-any-return]
+        return self._verify(VerifyJob(query, list(candidates), mode, level, settle))  # type: ignore[no-any-return]
 
     def logits(self, query: Any, candidates: Sequence[Any], mode: Any) -> Any:
         return self.inner.logits(query, candidates, mode)

@@ -33,7 +33,7 @@ class _Query(_Request):
 
 class SearchRequest(_Query):
     k: int = Field(default=10, ge=1, le=1000)
-    level: Level = Level.OFF
+    level: Level | None = None  # None: full when the served index has a verifier, else off
     mode: Mode = Mode.RELEVANCE
     candidates: int | None = Field(default=None, ge=1, le=5000)
     budget_ms: float | None = Field(default=None, ge=0)

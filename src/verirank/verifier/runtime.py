@@ -188,13 +188,15 @@ class NearMissVerifier:
                                                for i, (qs, c) in enumerate(zip(queries, candidates))]
 
     def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
-               level: Level | str = Level.FULL) -> list[Verdict]:
+               level: Level | str = Level.FULL, settle: bool = True) -> list[Verdict]:
+        """Verdicts for ``query`` against each candidate, decided together (``settle``) unless told not to."""
         mode, level = Mode(mode), Level(level)
         if level is Level.OFF:
             raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
         n = len(candidates)
         logits, cats, maps, best = self._best_windows([query] * n, candidates, [mode] * n)
-        return self.settle(self._verdicts(query, best, self.calibrated(logits, mode), cats, maps, mode, level))
+        verdicts = self._verdicts(query, best, self.calibrated(logits, mode), cats, maps, mode, level)
+        return self.settle(verdicts) if settle else verdicts
 
     def verify_many(self, jobs: Sequence[VerifyJob]) -> list[list[Verdict]]:
         """Verdicts for several queries' candidates from one forward pass over all their pairs
@@ -210,8 +212,8 @@ class NearMissVerifier:
             mode, level = Mode(job.mode), Level(job.level)
             n = len(job.candidates)
             p = self.calibrated(logits[i : i + n], mode)
-            out.append(self.settle(self._verdicts(job.query, best[i : i + n], p, cats[i : i + n], maps[i : i + n],
-                                                  mode, level)))
+            verdicts = self._verdicts(job.query, best[i : i + n], p, cats[i : i + n], maps[i : i + n], mode, level)
+            out.append(self.settle(verdicts) if job.settle else verdicts)
             i += n
         return out
 
@@ -248,6 +250,7 @@ class VerifyJob:
     candidates: Sequence[Candidate]
     mode: Mode = Mode.RELEVANCE
     level: Level = Level.FULL
+    settle: bool = True
 
 
 def windows(n_tokens: int, size: int, full_last: bool = False) -> list[tuple[int, int]]:

@@ -137,8 +137,9 @@ def discussion(res: Any) -> list[str]:
                 losses.append(f"human {c} near-misses (n={ver_cats[c]['n_near_miss']}, CIs overlap): verifier "
                               f"{v['value']:.2f} vs {', '.join(ahead)}")
         losses.append(f"the verifier's p_match used alone as the ranking score costs {_pt(nd['verifier_pmatch'] - nd['stage1'])} "
-                      "nDCG@10: it judges \"states the same\", not relevance, and verirank only stays level with stage 1 "
-                      "because the shipped rerank weight lets p_match nudge the cosine rather than replace it")
+                      "nDCG@10: it judges \"states the same\", not relevance; verirank stays level with stage 1 "
+                      "because its verdicts reorder hits only on queries with a parsed constraint, and there p_match "
+                      "nudges the cosine rather than replacing it")
         out.append("**Where the verifier loses.** " + ("; ".join(losses) + "." if losses else "nowhere measurable at this scale."))
         out.append("")
     out.append(

@@ -38,11 +38,15 @@ def _scale(res: Any, missing: list[str]) -> list[str]:
     cpu = sum(v["cpu_s"] for v in t.values())
     spans = [(v["first_start"], v["last_end"]) for k, v in t.items() if "first_start" in v and k != "report"]
     elapsed = (max(e for _, e in spans) - min(s for s, _ in spans)) / 60 if spans else None
+    rerun = [k for k, v in t.items() if v.get("runs", 1) > 1 and k != "report"]
+    if rerun:  # a step rerun later (e.g. after a pipeline change) spans the idle time between runs
+        elapsed = None
     out = ["## Scale and cost of this run", "",
            f"- Machine: {res.machine.get('machine', '?')}, Python {res.machine.get('python', '?')}, torch "
            f"{res.machine.get('torch', '?')}, **1 thread** (`torch.set_num_threads(1)`, niced, on 2 shared cores), no GPU.",
            (f"- Elapsed {elapsed:.0f} min from the first step's start to the last compute step's end (steps ran in up "
-            "to two processes side by side). " if elapsed else "- ")
+            "to two processes side by side). " if elapsed else
+            f"- Steps rerun after the first run ({', '.join(rerun)}), so no elapsed time is given. " if rerun else "- ")
            + f"Wall time {wall / 60:.1f} min, CPU time {cpu / 60:.1f} min, summed over steps (resumed runs add up): "
            + ", ".join(f"{k} {v['wall_s'] / 60:.1f} min" for k, v in t.items()) + "."
            + ("" if "data" in t else " (The data step's output was reused from an earlier attempt and is not timed here.)"),
