@@ -11,7 +11,8 @@ verified once (relevance mode, the pipeline's query and candidate states); ``lig
 verdicts on the top ``LIGHT_TOP`` only (verdicts are per candidate), and the final ranking uses
 ``verirank.pipeline.final_score`` with the stage-1 tail after the verified head, under each rule
 in ``RULES``: the shipped one (Pipeline.search's ``verdicts_act``: stage-1 order on a query with
-no parsed constraint) and two ungated ones for comparison. Queries with an exclusion clause go through the same path as the rest here (the
+no parsed constraint; its direction check on a query with a direction) and two ungated ones for
+comparison (neither had the direction check). Queries with an exclusion clause go through the same path as the rest here (the
 classic collections have almost none). With ``--sets``, the collection's exclusion-query set
 (``benchmarks/build_constraint_set.py``; same corpus) is searched on the same index through
 ``Pipeline.search``: ``off`` on the query as written vs ``full`` (core query searched and
@@ -51,8 +52,10 @@ def storage(docs: list[Any], token_dim: int, max_tokens: int) -> dict[str, float
 
 
 def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidates: int,
-                      windows: list[int]) -> tuple[dict, dict]:
-    """Stage-1 top 100 per query, and per window budget the verdicts of the top ``candidates``."""
+                      windows: list[int], directed: dict[int, dict[str, dict[str, Any]]] | None = None) -> tuple[dict, dict]:
+    """Stage-1 top 100 per query, and per window budget the verdicts of the top ``candidates``; into
+    ``directed`` (if given) the same verdicts after ``Pipeline.check_direction`` (what search runs
+    on a query with a direction constraint)."""
     verifier = pipe.verifier
     size = verifier.cfg.max_doc_tokens
     stage1: dict[str, list[tuple[str, float]]] = {}
@@ -69,6 +72,10 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
             cands = [Candidate(docs[i].text, docs[i].token_states[:cut], docs[i].token_spans[:cut], s)
                      for i, s in top]
             verdicts[w][qid] = dict(zip((i for i, _ in top), verifier.verify(q, cands, Mode.RELEVANCE, Level.FULL)))
+            if directed is not None:
+                checked = parse_constraints(text)
+                directed.setdefault(w, {})[qid] = dict(zip(verdicts[w][qid], pipe.check_direction(
+                    checked, checked.core, cands, list(verdicts[w][qid].values()), Level.FULL)))
     return stage1, verdicts
 
 
@@ -109,7 +116,8 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
     pipe.add(data.corpus)
     index_seconds = time.perf_counter() - started
     stored = pipe.index.get(pipe.index.ids(), with_states=True)
-    stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows)
+    directed: dict[int, dict[str, dict[str, Any]]] = {}
+    stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows, directed)
     acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(text))
             for q, text in data.judged_queries.items()}
     run_off = {q: dict(hits) for q, hits in stage1.items()}
@@ -121,12 +129,13 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
                                "storage": storage(stored, pipe.index.spec.token_dim, w * pipe.verifier.cfg.max_doc_tokens),
                                "queries_with_constraints": sum(acts.values())}
         for key, gated in (("verdicts", True), ("verdicts_every_query", False)):
-            mix = Counter((v if acts[q] or not gated else hold(v)).decision.value for q, per_q in verdicts[w].items()
-                          for v in per_q.values())
+            mix = Counter((v if acts[q] or not gated else hold(v)).decision.value
+                          for q, per_q in (directed if gated else verdicts)[w].items() for v in per_q.values())
             row[key] = {k: n / sum(mix.values()) for k, n in mix.items()}
         for rule, (gated, move) in RULES.items():
             for level in (Level.LIGHT, Level.FULL):
-                run = {q: ranking(stage1[q], verdicts[w][q], level, pipe.rerank_weight, move, acts[q] or not gated)
+                shown = directed[w] if gated else verdicts[w]  # the direction check is part of the shipped rule
+                run = {q: ranking(stage1[q], shown[q], level, pipe.rerank_weight, move, acts[q] or not gated)
                        for q in stage1}
                 diff = compare_runs(run_off, run, data.qrels, "ndcg@10", seed=seed)
                 row[f"{rule}/{level.value}"] = {

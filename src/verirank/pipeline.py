@@ -69,6 +69,9 @@ class Pipeline:
         # relevance mode rejects a candidate that mentions what the query excludes at this evidence
         # (fitted per checkpoint by benchmarks/tune_exclusion.py; None: exclusions are not checked)
         self.exclusion_threshold = verifier.meta.get("exclusion_threshold") if verifier is not None else None
+        # relevance mode rejects a candidate whose p_match under the query's reversed direction beats
+        # its p_match by more than this (fitted by benchmarks/tune_direction.py; None: not checked)
+        self.direction_margin = verifier.meta.get("direction_margin") if verifier is not None else None
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
@@ -234,6 +237,10 @@ class Pipeline:
                                        {h.id: h.score for h in to_verify}, mode, level, started, budget_ms, acts)
         if full_query is not None:
             verdicts = self._check_exclusions(checked, full_query, stored, verdicts)
+        if acts and checked is not None:
+            ids = list(verdicts)
+            cands = candidates_of([stored[i] for i in ids], {h.id: h.score for h in raw})
+            verdicts = dict(zip(ids, self.check_direction(checked, query, cands, [verdicts[i] for i in ids], level)))
         constraints = checked.constraints if checked is not None else []
         ranked = []
         for h in raw:
@@ -296,9 +303,28 @@ class Pipeline:
                                                      "reasons": [reason, *verdict.reasons]})
         return out
 
+    def check_direction(self, checked: QueryConstraints, query: str, candidates: Sequence[Any],
+                        verdicts: Sequence[Verdict], level: Level = Level.FULL) -> list[Verdict]:
+        """Reject candidates that fit the query's reversed direction better than the query
+        (``verirank.verifier.direction``): one more verifier pass, only for a query with a direction
+        and a checkpoint with a fitted ``direction_margin``. ``candidates`` are the verifier inputs
+        ``verdicts`` were made from, with the query's stage-1 cosine, so the gap is the token map's alone."""
+        from verirank.verifier.direction import direction_of, reversal, reversed_query
+        from verirank.verifier.runtime import query_states
+
+        constraint = direction_of(checked) if self.direction_margin is not None else None
+        flipped = reversed_query(query) if constraint is not None else None
+        if flipped is None or not verdicts:
+            return list(verdicts)
+        q = query_states(self.verifier, flipped, self._encode_query(flipped))
+        other = [v for lo in range(0, len(candidates), VERIFY_BATCH)
+                 for v in self.verifier.verify(q, candidates[lo : lo + VERIFY_BATCH], Mode.RELEVANCE, level, settle=False)]
+        return [v if v.decision is Decision.REJECT else reversal(v, o.p_match, self.direction_margin, constraint)
+                for v, o in zip(verdicts, other)]
+
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
                        level: Level, started: float, budget_ms: float | None, acts: bool = True) -> dict[str, Verdict]:
-        from verirank.verifier.runtime import Candidate, query_states
+        from verirank.verifier.runtime import query_states
 
         q = query_states(self.verifier, query, encoded)
         out: dict[str, Verdict] = {}
@@ -308,7 +334,7 @@ class Pipeline:
                 log.debug("latency budget %.0f ms spent after %d verified candidates", budget_ms, len(out))
                 break
             part = docs[lo : lo + chunk]
-            cands = [Candidate(d.text, d.token_states, d.token_spans, stage1[d.id]) for d in part]
+            cands = candidates_of(part, stage1)
             for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level, settle=acts)):
                 out[doc.id] = verdict if acts else hold(verdict)
         if not acts:
@@ -411,6 +437,13 @@ class Pipeline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def candidates_of(docs: Sequence[Any], stage1: dict[str, float]) -> list[Any]:
+    """The verifier's inputs for stored documents: token states, spans and stage-1 cosine."""
+    from verirank.verifier.runtime import Candidate
+
+    return [Candidate(d.text, d.token_states, d.token_spans, stage1[d.id]) for d in docs]
 
 
 def verdicts_act(mode: Mode, level: Level, checked: QueryConstraints | None) -> bool:

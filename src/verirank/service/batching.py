@@ -204,6 +204,7 @@ def coalescing_pipeline(pipeline: Any, max_batch: int, window_ms: float,
     batched = Pipeline(CoalescingEncoder(pipeline.encoder, max_batch, window_ms, observe), pipeline.index, verifier,
                        rerank_weight=pipeline.rerank_weight)
     batched.exclusion_threshold = pipeline.exclusion_threshold
+    batched.direction_margin = pipeline.direction_margin
     if observe is not None:
         batched.stage_observer = lambda stage, seconds: observe(stage, 1, seconds)  # recall: one query per call
     return batched

@@ -1,0 +1,101 @@
+"""Fit relevance mode's direction margin on dev splits; report it on the test splits.
+
+Route sentences of every human set's split ("from A to B", "the train to X") give relevance groups
+(``verifier.relevance_groups.direction_examples``): the sentence and its yes/no question as queries,
+the sentence (and its reordered route) as positives, its direction swap as the negative. For each
+query the rule writes the reversed reading (``verirank.verifier.direction.reversed_query``) and the
+verifier scores every candidate under both readings, each with the query's stage-1 cosine, as
+``Pipeline.search`` does. A candidate is rejected when the reversed reading's p_match beats the
+query's by more than the margin. The margin is the smallest on a 0.005 grid that rejects at most
+``--budget`` of the dev positives that are not the query verbatim; test figures are reported only.
+
+    python benchmarks/tune_direction.py --out reports/bench/direction.json [--apply]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import verirank
+from verirank.datasets.human import HUMAN_SETS, load_human_pairs
+from verirank.eval.metrics import bootstrap_ci
+from verirank.verifier.direction import reversed_query
+from verirank.verifier.relevance_groups import direction_examples
+from verirank.verifier.runtime import query_states
+
+
+def gaps(pipe: verirank.Pipeline, split: str) -> dict[str, Any]:
+    """Per candidate of every direction group of ``split``: label, verbatim or not, p_match under the
+    query and under its reversed reading."""
+    texts = (t for name in HUMAN_SETS for p in load_human_pairs(name, split) for t in (p.anchor, p.text))
+    groups = [g for g in direction_examples(texts, held=set()) if g.source == "direction"]
+    rows: list[tuple[int, int, bool, float, float]] = []
+    skipped = 0
+    for n, g in enumerate(groups):
+        flipped = reversed_query(g.query)
+        if flipped is None:
+            skipped += 1
+            continue
+        q, cands = pipe._pair_states(g.query, g.candidates)
+        q_flipped = query_states(pipe.verifier, flipped, pipe._encode_query(flipped))
+        p = [v.p_match for v in pipe.verifier.verify(q, cands, settle=False)]
+        p_flipped = [v.p_match for v in pipe.verifier.verify(q_flipped, cands, settle=False)]
+        rows += [(n, label, text == g.query, a, b) for text, label, a, b in zip(g.candidates, g.labels, p, p_flipped)]
+    group, label, verbatim, p, p_flipped = (np.array(col) for col in zip(*rows))
+    return {"groups": len(groups), "skipped": skipped, "group": group, "label": label, "verbatim": verbatim,
+            "p": p, "gap": p_flipped - p}
+
+
+def rates(data: dict[str, Any], margin: float, accept: float, seed: int) -> dict[str, Any]:
+    """Shares rejected by the margin, and both-correct: per group with a positive that is not the
+    query verbatim, every such positive accepted (p_match >= ``accept``, not rejected) and the swap
+    rejected. A margin of 1 is no check at all (the shipped relevance reject threshold is 0, so
+    p_match alone rejects nothing; search's settle rule is not modelled here)."""
+    rejected = data["gap"] > margin
+    pos, neg = (data["label"] == 1) & ~data["verbatim"], data["label"] == 0
+    ok = (data["p"] >= accept) & ~rejected
+    both = [bool(np.all(ok[in_group & pos])) and bool(np.all(rejected[in_group & neg]))
+            for in_group in (data["group"] == g for g in np.unique(data["group"][pos]))]
+    return {"margin": margin, "negatives": int(neg.sum()), "positives_not_verbatim": int(pos.sum()),
+            "negatives_rejected": bootstrap_ci(rejected[neg].astype(float), seed=seed).model_dump(),
+            "positives_rejected": bootstrap_ci(rejected[pos].astype(float), seed=seed).model_dump(),
+            "both_correct": bootstrap_ci(np.array(both, dtype=float), seed=seed).model_dump()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budget", type=float, default=0.05, help="share of dev positives the margin may reject")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="reports/bench/direction.json")
+    ap.add_argument("--apply", action="store_true", help="write the margin into the shipped checkpoint")
+    args = ap.parse_args()
+    pipe = verirank.Pipeline.default()
+    dev, test = gaps(pipe, "dev"), gaps(pipe, "test")
+    pos = (dev["label"] == 1) & ~dev["verbatim"]
+    margin = next(round(float(m), 3) for m in np.arange(0.0, 1.0, 0.005) if np.mean(dev["gap"][pos] > m) <= args.budget)
+    accept = pipe.verifier.calibration.relevance.accept
+    out = {"budget": args.budget, "margin": margin, "accept": accept,
+           **{name: {"groups": d["groups"], "skipped": d["skipped"], **rates(d, margin, accept, args.seed)}
+              for name, d in (("dev", dev), ("test", test))},
+           "test_without_check": rates(test, 1.0, accept, args.seed),
+           "command": "python benchmarks/tune_direction.py" + (" --apply" if args.apply else "")}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+    if args.apply:
+        from verirank.verifier import checkpoint
+
+        directory = checkpoint.shipped_path()
+        meta = checkpoint.read_meta(directory)
+        meta["direction_margin"] = margin
+        meta.setdefault("metrics", {})["direction_tuning"] = {k: out[k] for k in ("budget", "margin", "dev", "test")}
+        checkpoint.write_meta(directory, meta)
+
+
+if __name__ == "__main__":
+    main()

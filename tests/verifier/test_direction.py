@@ -1,0 +1,46 @@
+"""Direction evidence: the query's reversed reading (a rule) and the verifier's preference between
+the two readings (learned), as ``Pipeline.search`` applies it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("spacy")
+
+import verirank  # noqa: E402
+from verirank.types import Category, Constraint, ConstraintKind, Decision, Verdict  # noqa: E402
+from verirank.verifier.direction import reversal, reversed_query  # noqa: E402
+
+VIENNA = "How long does the night train to Vienna take?"
+
+
+def test_reversed_query_flips_a_lone_end_or_swaps_both_and_declines_otherwise():
+    assert reversed_query(VIENNA) == "How long does the night train from Vienna take?"
+    assert reversed_query("morning flights from Boston to Denver") == "morning flights from Denver to Boston"
+    assert reversed_query("Is breakfast included in the room price?") is None
+    assert reversed_query("how to bake bread") is None  # an infinitive, not a trip
+
+
+def test_reversal_rejects_only_past_the_margin_and_names_the_direction():
+    route = Constraint(kind=ConstraintKind.DIRECTION, text="to Vienna", start=31, end=40)
+    verdict = Verdict(candidate="x", p_match=0.59, decision="abstain", reasons=[], mode="relevance")
+    assert reversal(verdict, 0.60, 0.02, route) == verdict  # gap 0.01: no evidence
+    rejected = reversal(verdict, 0.71, 0.02, route)
+    assert rejected.decision is Decision.REJECT and rejected.p_match == 0.59
+    reason = rejected.reasons[0]
+    assert reason.category is Category.ROLE_REVERSAL and reason.query_span.text == "to Vienna"
+    assert "0.71 vs 0.59" in reason.note
+
+
+def test_search_rejects_the_reversed_trip_with_the_fitted_margin(torch_encoder, shipped_verifier, monkeypatch):
+    pipe = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped_verifier)
+    assert pipe.direction_margin is not None  # fitted into the shipped checkpoint
+    pipe.add(["The night train to Vienna takes eleven hours.", "The night train from Vienna takes eleven hours.",
+              "Museums in Vienna are closed on Mondays."], ids=["to", "from", "museum"])
+    hits = {h.id: h for h in pipe.search(VIENNA, k=3, level="full", keep_rejected=True)}
+    assert hits["from"].decision is Decision.REJECT and hits["to"].decision is not Decision.REJECT
+    assert hits["from"].reasons[0].category is Category.ROLE_REVERSAL
+    assert [h.id for h in pipe.search(VIENNA, k=3)][0] == "to" and "from" not in [h.id for h in pipe.search(VIENNA, k=3)]
+    monkeypatch.setattr(pipe, "direction_margin", None)  # without the check the verifier alone lets it through
+    unchecked = {h.id: h for h in pipe.search(VIENNA, k=3, level="full", keep_rejected=True)}
+    assert unchecked["from"].decision is not Decision.REJECT
