@@ -366,16 +366,20 @@ class Pipeline:
         """Verify given candidate texts and order them by the final score ``search`` uses (no index).
 
         ``hit.id`` is the candidate's position in ``candidates``; rejected candidates come last
-        (dropped unless ``keep_rejected``); ``top_n`` keeps the first N.
+        (dropped unless ``keep_rejected``); ``top_n`` keeps the first N. The query's direction is
+        checked as in ``search``; its exclusions are not (that needs the index's stored windows).
         """
         mode, level = _mode(mode), _level(level)
         if level is Level.OFF:
             raise ConfigError("rerank verifies every candidate; pick level light, full or strict")
         if top_n is not None and (not isinstance(top_n, int) or top_n < 1):
             raise InputError(f"top_n must be a positive integer, got {top_n!r}")
-        acts = verdicts_act(mode, level, self._constraints(query) if mode is Mode.RELEVANCE else None)
+        checked = self._constraints(query) if mode is Mode.RELEVANCE else None
+        acts = verdicts_act(mode, level, checked)
         q, cands = self._pair_states(query, candidates)
         verdicts = self.verifier.verify(q, cands, mode, level, settle=acts) if cands else []
+        if acts and checked is not None:
+            verdicts = self.check_direction(checked, query, cands, verdicts, level)
         verdicts = verdicts if acts else [hold(v) for v in verdicts]
         ranked = []
         for i, (cand, verdict) in enumerate(zip(cands, verdicts)):

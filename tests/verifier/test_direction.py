@@ -41,6 +41,9 @@ def test_search_rejects_the_reversed_trip_with_the_fitted_margin(torch_encoder, 
     assert hits["from"].decision is Decision.REJECT and hits["to"].decision is not Decision.REJECT
     assert hits["from"].reasons[0].category is Category.ROLE_REVERSAL
     assert [h.id for h in pipe.search(VIENNA, k=3)][0] == "to" and "from" not in [h.id for h in pipe.search(VIENNA, k=3)]
+    reranked = pipe.rerank(VIENNA, ["The night train from Vienna takes eleven hours.",
+                                    "The night train to Vienna takes eleven hours."])  # no index: same check
+    assert [h.id for h in reranked] == ["1", "0"] and reranked[1].decision is Decision.REJECT
     monkeypatch.setattr(pipe, "direction_margin", None)  # without the check the verifier alone lets it through
     unchecked = {h.id: h for h in pipe.search(VIENNA, k=3, level="full", keep_rejected=True)}
     assert unchecked["from"].decision is not Decision.REJECT
