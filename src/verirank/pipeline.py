@@ -235,12 +235,13 @@ class Pipeline:
         to_verify = raw[:LIGHT_TOP] if level is Level.LIGHT else raw
         verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify],
                                        {h.id: h.score for h in to_verify}, mode, level, started, budget_ms, acts)
-        if full_query is not None:
-            verdicts = self._check_exclusions(checked, full_query, stored, verdicts)
         if acts and checked is not None:
             ids = list(verdicts)
             cands = candidates_of([stored[i] for i in ids], {h.id: h.score for h in raw})
-            verdicts = dict(zip(ids, self.check_direction(checked, query, cands, [verdicts[i] for i in ids], level)))
+            listed = [verdicts[i] for i in ids]
+            if full_query is not None:
+                listed = self.check_exclusions(checked, full_query, cands, listed)
+            verdicts = dict(zip(ids, self.check_direction(checked, query, cands, listed, level)))
         constraints = checked.constraints if checked is not None else []
         ranked = []
         for h in raw:
@@ -280,27 +281,26 @@ class Pipeline:
             log.warning("query constraints are not checked: %s", exc)
             return None
 
-    def _check_exclusions(self, checked: QueryConstraints, full_query: Any, stored: dict[str, Any],
-                          verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
-        """Reject verified candidates that mention what the query excludes."""
+    def check_exclusions(self, checked: QueryConstraints, full_query: Any, candidates: Sequence[Any],
+                         verdicts: Sequence[Verdict]) -> list[Verdict]:
+        """Reject candidates that mention what the query excludes (``verirank.verifier.exclusion``).
+        ``full_query``: the encoded query with its exclusion clauses; ``candidates``: verifier inputs."""
         from verirank.verifier.exclusion import mentions
 
         exclusions = [c for c in checked.constraints if c.kind is ConstraintKind.EXCLUSION]
         q_states = self.verifier.project_query(full_query.token_states[0])
-        out = {}
-        for doc_id, verdict in verdicts.items():
-            doc = stored[doc_id]
-            found = mentions(q_states, full_query.offsets[0], exclusions, doc.token_states, doc.token_spans, doc.text)
+        out = []
+        for cand, verdict in zip(candidates, verdicts):
+            found = mentions(q_states, full_query.offsets[0], exclusions, cand.states, cand.spans, cand.text)
             hit = max(found, key=lambda m: m.evidence)
             if hit.evidence < self.exclusion_threshold:
-                out[doc_id] = verdict
+                out.append(verdict)
                 continue
             reason = Reason(category=Category.EXCLUSION, confidence=min(1.0, max(0.0, hit.evidence)),
                             query_span=Span(start=hit.constraint.start, end=hit.constraint.end,
                                             text=hit.constraint.text),
                             candidate_span=hit.candidate_span, note="mentions what the query excludes")
-            out[doc_id] = verdict.model_copy(update={"decision": Decision.REJECT,
-                                                     "reasons": [reason, *verdict.reasons]})
+            out.append(verdict.model_copy(update={"decision": Decision.REJECT, "reasons": [reason, *verdict.reasons]}))
         return out
 
     def check_direction(self, checked: QueryConstraints, query: str, candidates: Sequence[Any],
@@ -366,8 +366,9 @@ class Pipeline:
         """Verify given candidate texts and order them by the final score ``search`` uses (no index).
 
         ``hit.id`` is the candidate's position in ``candidates``; rejected candidates come last
-        (dropped unless ``keep_rejected``); ``top_n`` keeps the first N. The query's direction is
-        checked as in ``search``; its exclusions are not (that needs the index's stored windows).
+        (dropped unless ``keep_rejected``); ``top_n`` keeps the first N. The query's constraints are
+        checked as in ``search``: candidates are verified against the query without its exclusion
+        clauses, and those that mention what it excludes or fit its reversed direction are rejected.
         """
         mode, level = _mode(mode), _level(level)
         if level is Level.OFF:
@@ -376,10 +377,14 @@ class Pipeline:
             raise InputError(f"top_n must be a positive integer, got {top_n!r}")
         checked = self._constraints(query) if mode is Mode.RELEVANCE else None
         acts = verdicts_act(mode, level, checked)
-        q, cands = self._pair_states(query, candidates)
+        excluding = acts and checked is not None and bool(checked.exclusions) and self.exclusion_threshold is not None
+        verified = checked.core if excluding else query  # as in search: verified without its exclusion clauses
+        q, cands = self._pair_states(verified, candidates)
         verdicts = self.verifier.verify(q, cands, mode, level, settle=acts) if cands else []
-        if acts and checked is not None:
-            verdicts = self.check_direction(checked, query, cands, verdicts, level)
+        if acts and checked is not None and cands:
+            if excluding:
+                verdicts = self.check_exclusions(checked, self._encode_query(query), cands, verdicts)
+            verdicts = self.check_direction(checked, verified, cands, verdicts, level)
         verdicts = verdicts if acts else [hold(v) for v in verdicts]
         ranked = []
         for i, (cand, verdict) in enumerate(zip(cands, verdicts)):

@@ -126,3 +126,13 @@ def test_a_query_with_a_constraint_lets_decided_verdicts_act(pipe):
     moved = [h for h in hits if h.decision is not verirank.Decision.ABSTAIN]
     assert moved and all(h.score != h.stage1_score for h in moved)
     assert all(h.score == h.stage1_score for h in hits if h.decision is verirank.Decision.ABSTAIN)
+
+
+def test_rerank_checks_exclusions_like_search(pipe):
+    texts = ["Our Lisbon hotel has a rooftop pool and a small gym.",
+             "Our Lisbon hotel has a quiet garden and a small library."]
+    hits = pipe.rerank("a hotel in Lisbon without a pool", texts)
+    assert [h.id for h in hits] == ["1", "0"] and hits[1].decision is verirank.Decision.REJECT
+    reason = hits[1].reasons[0]
+    assert reason.category is verirank.Category.EXCLUSION and reason.candidate_span.text == "pool"
+    assert reason.query_span.text == "pool"
