@@ -421,14 +421,16 @@ class Pipeline:
         if self.verifier is None:
             raise ConfigError("this pipeline has no verifier; create it with Pipeline.default(verifier='shipped')")
         texts = check_texts(candidates, "candidate")
-        encoded = self._encode_query(query)
-        q = query_states(self.verifier, query, encoded)
+        self._check_query(query)
+        # one encoder call for the query and its candidates (continued past the encoder window)
+        enc = self._encode_documents([query, *texts], self.verifier.max_tokens)
+        q = query_states(self.verifier, query, enc.row(0))
         if not texts:
             return q, []
-        enc = self._encode_documents(texts, self.verifier.max_tokens)  # past the encoder window too
-        states = self.verifier.project(enc.token_states)
-        cosines = enc.pooled @ encoded.pooled[0]
-        return q, [Candidate(t, s, o[: len(s)], float(c)) for t, s, o, c in zip(texts, states, enc.offsets, cosines)]
+        states = self.verifier.project(enc.token_states[1:])
+        cosines = enc.pooled[1:] @ enc.pooled[0]
+        return q, [Candidate(t, s, o[: len(s)], float(c))
+                   for t, s, o, c in zip(texts, states, enc.offsets[1:], cosines)]
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:
         """Stage-1 cosine between ``text`` and each of ``others`` (no index needed)."""
