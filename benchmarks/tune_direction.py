@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,18 @@ def gaps(pipe: verirank.Pipeline, split: str) -> dict[str, Any]:
         q_flipped = query_states(pipe.verifier, flipped, pipe._encode_query(flipped))
         p = [v.p_match for v in pipe.verifier.verify(q, cands, settle=False)]
         p_flipped = [v.p_match for v in pipe.verifier.verify(q_flipped, cands, settle=False)]
-        rows += [(n, label, text == g.query, a, b) for text, label, a, b in zip(g.candidates, g.labels, p, p_flipped)]
-    group, label, verbatim, p, p_flipped = (np.array(col) for col in zip(*rows))
+        rows += [(n, label, text == g.query, both_ends(g.query, text), a, b)
+                 for text, label, a, b in zip(g.candidates, g.labels, p, p_flipped)]
+    group, label, verbatim, two_ends, p, p_flipped = (np.array(col) for col in zip(*rows))
     return {"groups": len(groups), "skipped": skipped, "group": group, "label": label, "verbatim": verbatim,
-            "p": p, "gap": p_flipped - p}
+            "two_ends": two_ends, "p": p, "gap": p_flipped - p}
+
+
+def both_ends(query: str, text: str) -> bool:
+    """Whether ``text`` can be a swap of both ends of the query's "from A to B" (as many "from"s
+    as the query, which has both words) rather than a lone "to"/"from" flipped."""
+    count = lambda s, w: len(re.findall(rf"\b{w}\b", s, re.IGNORECASE))  # noqa: E731
+    return count(query, "from") > 0 and count(query, "to") > 0 and count(query, "from") == count(text, "from")
 
 
 def rates(data: dict[str, Any], margin: float, accept: float, seed: int) -> dict[str, Any]:
@@ -64,7 +73,9 @@ def rates(data: dict[str, Any], margin: float, accept: float, seed: int) -> dict
     return {"margin": margin, "negatives": int(neg.sum()), "positives_not_verbatim": int(pos.sum()),
             "negatives_rejected": bootstrap_ci(rejected[neg].astype(float), seed=seed).model_dump(),
             "positives_rejected": bootstrap_ci(rejected[pos].astype(float), seed=seed).model_dump(),
-            "both_correct": bootstrap_ci(np.array(both, dtype=float), seed=seed).model_dump()}
+            "both_correct": bootstrap_ci(np.array(both, dtype=float), seed=seed).model_dump(),
+            **{f"negatives_rejected_{name}": bootstrap_ci(rejected[neg & sel].astype(float), seed=seed).model_dump()
+               for name, sel in (("both_ends_swapped", data["two_ends"]), ("one_end_flipped", ~data["two_ends"]))}}
 
 
 def main() -> None:
