@@ -241,7 +241,11 @@ class Pipeline:
             listed = [verdicts[i] for i in ids]
             if full_query is not None:
                 listed = self.check_exclusions(checked, full_query, cands, listed)
-            verdicts = dict(zip(ids, self.check_direction(checked, query, cands, listed, level)))
+            if budget_ms is None or 1000 * (time.perf_counter() - started) < budget_ms:
+                listed = self.check_direction(checked, query, cands, listed, level)
+            else:
+                log.debug("latency budget %.0f ms spent before the direction check", budget_ms)
+            verdicts = dict(zip(ids, listed))
         constraints = checked.constraints if checked is not None else []
         ranked = []
         for h in raw:
@@ -314,13 +318,17 @@ class Pipeline:
 
         constraint = direction_of(checked) if self.direction_margin is not None else None
         flipped = reversed_query(query) if constraint is not None else None
-        if flipped is None or not verdicts:
-            return list(verdicts)
+        out = list(verdicts)
+        open_ = [i for i, v in enumerate(out) if v.decision is not Decision.REJECT]  # rejected ones stay so
+        if flipped is None or not open_:
+            return out
         q = query_states(self.verifier, flipped, self._encode_query(flipped))
-        other = [v for lo in range(0, len(candidates), VERIFY_BATCH)
-                 for v in self.verifier.verify(q, candidates[lo : lo + VERIFY_BATCH], Mode.RELEVANCE, level, settle=False)]
-        return [v if v.decision is Decision.REJECT else reversal(v, o.p_match, self.direction_margin, constraint)
-                for v, o in zip(verdicts, other)]
+        for lo in range(0, len(open_), VERIFY_BATCH):
+            part = open_[lo : lo + VERIFY_BATCH]
+            other = self.verifier.verify(q, [candidates[i] for i in part], Mode.RELEVANCE, level, settle=False)
+            for i, o in zip(part, other):
+                out[i] = reversal(out[i], o.p_match, self.direction_margin, constraint)
+        return out
 
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
                        level: Level, started: float, budget_ms: float | None, acts: bool = True) -> dict[str, Verdict]:
