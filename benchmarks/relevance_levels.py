@@ -66,6 +66,7 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
         encoded = pipe.encoder.encode([text], state_layer=verifier.state_layer)
         q = query_states(verifier, text, encoded)
         top = stage1[qid][:candidates]
+        checked = parse_constraints(text) if directed is not None else None
         docs = {d.id: d for d in pipe.index.get([i for i, _ in top], with_states=True)}
         for w in windows:
             cut = w * size
@@ -73,7 +74,6 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
                      for i, s in top]
             verdicts[w][qid] = dict(zip((i for i, _ in top), verifier.verify(q, cands, Mode.RELEVANCE, Level.FULL)))
             if directed is not None:
-                checked = parse_constraints(text)
                 directed.setdefault(w, {})[qid] = dict(zip(verdicts[w][qid], pipe.check_direction(
                     checked, checked.core, cands, list(verdicts[w][qid].values()), Level.FULL)))
     return stage1, verdicts

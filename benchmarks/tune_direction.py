@@ -3,9 +3,8 @@
 Route sentences of every human set's split ("from A to B", "the train to X") give relevance groups
 (``verifier.relevance_groups.direction_examples``): the sentence and its yes/no question as queries,
 the sentence (and its reordered route) as positives, its direction swap as the negative. For each
-query the rule writes the reversed reading (``verirank.verifier.direction.reversed_query``) and the
-verifier scores every candidate under both readings, each with the query's stage-1 cosine, as
-``Pipeline.search`` does. A candidate is rejected when the reversed reading's p_match beats the
+query the rule writes the reversed reading and the verifier scores every candidate under both
+readings, each with the query's stage-1 cosine (``Pipeline.reversed_p_match``, what search uses). A candidate is rejected when the reversed reading's p_match beats the
 query's by more than the margin. The margin is the smallest on a 0.005 grid that rejects at most
 ``--budget`` of the dev positives that are not the query verbatim; test figures are reported only.
 
@@ -25,9 +24,7 @@ import numpy as np
 import verirank
 from verirank.datasets.human import HUMAN_SETS, load_human_pairs
 from verirank.eval.metrics import bootstrap_ci
-from verirank.verifier.direction import reversed_query
 from verirank.verifier.relevance_groups import direction_examples
-from verirank.verifier.runtime import query_states
 
 
 def gaps(pipe: verirank.Pipeline, split: str) -> dict[str, Any]:
@@ -38,14 +35,12 @@ def gaps(pipe: verirank.Pipeline, split: str) -> dict[str, Any]:
     rows: list[tuple[int, int, bool, float, float]] = []
     skipped = 0
     for n, g in enumerate(groups):
-        flipped = reversed_query(g.query)
-        if flipped is None:
+        q, cands = pipe._pair_states(g.query, g.candidates)
+        p_flipped = pipe.reversed_p_match(g.query, cands)  # what Pipeline.check_direction compares against
+        if p_flipped is None:
             skipped += 1
             continue
-        q, cands = pipe._pair_states(g.query, g.candidates)
-        q_flipped = query_states(pipe.verifier, flipped, pipe._encode_query(flipped))
         p = [v.p_match for v in pipe.verifier.verify(q, cands, settle=False)]
-        p_flipped = [v.p_match for v in pipe.verifier.verify(q_flipped, cands, settle=False)]
         rows += [(n, label, text == g.query, both_ends(g.query, text), a, b)
                  for text, label, a, b in zip(g.candidates, g.labels, p, p_flipped)]
     group, label, verbatim, two_ends, p, p_flipped = (np.array(col) for col in zip(*rows))

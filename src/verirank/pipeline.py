@@ -312,23 +312,30 @@ class Pipeline:
         """Reject candidates that fit the query's reversed direction better than the query
         (``verirank.verifier.direction``): one more verifier pass, only for a query with a direction
         and a checkpoint with a fitted ``direction_margin``. ``candidates`` are the verifier inputs
-        ``verdicts`` were made from, with the query's stage-1 cosine, so the gap is the token map's alone."""
-        from verirank.verifier.direction import direction_of, reversal, reversed_query
-        from verirank.verifier.runtime import query_states
+        ``verdicts`` were made from; candidates already rejected are not scored again."""
+        from verirank.verifier.direction import direction_of, reversal
 
         constraint = direction_of(checked) if self.direction_margin is not None else None
-        flipped = reversed_query(query) if constraint is not None else None
         out = list(verdicts)
-        open_ = [i for i, v in enumerate(out) if v.decision is not Decision.REJECT]  # rejected ones stay so
-        if flipped is None or not open_:
-            return out
-        q = query_states(self.verifier, flipped, self._encode_query(flipped))
-        for lo in range(0, len(open_), VERIFY_BATCH):
-            part = open_[lo : lo + VERIFY_BATCH]
-            other = self.verifier.verify(q, [candidates[i] for i in part], Mode.RELEVANCE, level, settle=False)
-            for i, o in zip(part, other):
-                out[i] = reversal(out[i], o.p_match, self.direction_margin, constraint)
+        open_ = [i for i, v in enumerate(out) if v.decision is not Decision.REJECT]
+        reversed_p = self.reversed_p_match(query, [candidates[i] for i in open_], level) if constraint else None
+        for i, p in zip(open_, reversed_p or []):
+            out[i] = reversal(out[i], p, self.direction_margin, constraint)
         return out
+
+    def reversed_p_match(self, query: str, candidates: Sequence[Any], level: Level = Level.FULL) -> list[float] | None:
+        """Each candidate's relevance p_match under the query's reversed direction (None when the rule
+        finds no direction to reverse). Candidates keep the query's stage-1 cosine, so a gap to their
+        p_match under the query is the token map's alone."""
+        from verirank.verifier.direction import reversed_query
+        from verirank.verifier.runtime import query_states
+
+        flipped = reversed_query(query)
+        if flipped is None:
+            return None
+        q = query_states(self.verifier, flipped, self._encode_query(flipped))
+        return [v.p_match for lo in range(0, len(candidates), VERIFY_BATCH)
+                for v in self.verifier.verify(q, candidates[lo : lo + VERIFY_BATCH], Mode.RELEVANCE, level, settle=False)]
 
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
                        level: Level, started: float, budget_ms: float | None, acts: bool = True) -> dict[str, Verdict]:
