@@ -304,7 +304,7 @@ class Pipeline:
                             query_span=Span(start=hit.constraint.start, end=hit.constraint.end,
                                             text=hit.constraint.text),
                             candidate_span=hit.candidate_span, note="mentions what the query excludes")
-            out.append(verdict.model_copy(update={"decision": Decision.REJECT, "reasons": [reason, *verdict.reasons]}))
+            out.append(verdict.rejected_for(reason))
         return out
 
     def check_direction(self, checked: QueryConstraints, query: str, candidates: Sequence[Any],

@@ -156,6 +156,10 @@ class Verdict(_Frozen):
             raise ValueError("a reject verdict must carry at least one Reason")
         return self
 
+    def rejected_for(self, reason: Reason) -> Verdict:
+        """This verdict turned into a rejection, ``reason`` first (a check that found a violation)."""
+        return self.model_copy(update={"decision": Decision.REJECT, "reasons": [reason, *self.reasons]})
+
 
 class SearchHit(_Frozen):
     """One search result: stage-1 recall, plus the stage-2 verdict when verified."""

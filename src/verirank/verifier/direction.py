@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from verirank.types import Category, Constraint, ConstraintKind, Decision, QueryConstraints, Reason, Span, Verdict
+from verirank.types import Category, Constraint, ConstraintKind, QueryConstraints, Reason, Span, Verdict
 
 
 @lru_cache(maxsize=256)
@@ -39,4 +39,4 @@ def reversal(verdict: Verdict, p_reversed: float, margin: float, constraint: Con
                     query_span=Span(start=constraint.start, end=constraint.end, text=constraint.text),
                     note=f"fits the query with its direction reversed better (p_match {p_reversed:.2f} vs "
                          f"{verdict.p_match:.2f})")
-    return verdict.model_copy(update={"decision": Decision.REJECT, "reasons": [reason, *verdict.reasons]})
+    return verdict.rejected_for(reason)
