@@ -233,11 +233,12 @@ class Pipeline:
             return [SearchHit(id=h.id, text=stored[h.id].text, score=h.score, stage1_score=h.score, rank=r,
                               metadata=stored[h.id].metadata) for r, h in enumerate(raw[:k])]
         to_verify = raw[:LIGHT_TOP] if level is Level.LIGHT else raw
-        verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify],
-                                       {h.id: h.score for h in to_verify}, mode, level, started, budget_ms, acts)
+        stage1 = {h.id: h.score for h in to_verify}
+        verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify], stage1, mode, level,
+                                       started, budget_ms, acts)
         if acts and checked is not None:
             ids = list(verdicts)
-            cands = candidates_of([stored[i] for i in ids], {h.id: h.score for h in raw})
+            cands = candidates_of([stored[i] for i in ids], stage1)
             listed = [verdicts[i] for i in ids]
             if full_query is not None:
                 listed = self.check_exclusions(checked, full_query, cands, listed)
@@ -350,11 +351,11 @@ class Pipeline:
                 break
             part = docs[lo : lo + chunk]
             cands = candidates_of(part, stage1)
-            for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level, settle=acts)):
+            for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level, settle=False)):
                 out[doc.id] = verdict if acts else hold(verdict)
         if not acts:
             return out
-        return dict(zip(out, self.verifier.settle(list(out.values()))))  # decided over every verified chunk
+        return dict(zip(out, self.verifier.settle(list(out.values()))))  # decided once, over every verified chunk
 
     def verify(
         self,
