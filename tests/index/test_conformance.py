@@ -184,13 +184,16 @@ def test_token_states_round_trip(index_factory, dtype, rel_error):
     index = index_factory.create(spec)
     batch = make_batch(rng, 0, 30, DIM, TOK, max_tokens=10)
     index.add(batch.documents, batch.vectors, batch.states, batch.spans)
-    for stored, states, spans in zip(index.get(batch.ids, with_states=True), batch.states, batch.spans):
+    for stored, states, spans, vector in zip(index.get(batch.ids, with_states=True), batch.states, batch.spans,
+                                             batch.vectors):
+        np.testing.assert_allclose(stored.vector, vector, rtol=1e-6)  # the recall vector rides with the states
         keep = min(len(states), 6)  # max_stored_tokens
         assert stored.token_states.dtype == np.float32 and stored.token_states.shape == (keep, TOK)
         scale = np.abs(states[:keep]).max(axis=1, keepdims=True)
         assert (np.abs(stored.token_states - states[:keep]) <= scale * rel_error + 1e-7).all()
         np.testing.assert_array_equal(stored.token_spans, spans[:keep])
     assert index.get(["d0"])[0].token_states is None  # only with_states=True decodes states
+    assert index.get(["d0"])[0].vector is None
 
 
 def test_index_without_token_states(index_factory):
@@ -200,6 +203,7 @@ def test_index_without_token_states(index_factory):
     index.add(batch.documents, batch.vectors)
     got = index.get(["d1"], with_states=True)[0]
     assert got.token_states is None and got.token_spans is None
+    np.testing.assert_allclose(got.vector, batch.vectors[1], rtol=1e-6)
 
 
 def test_search_stored_equals_search_then_get(index_factory):
@@ -214,6 +218,7 @@ def test_search_stored_equals_search_then_get(index_factory):
         for hit, doc in zip(hits, index.get([r.id for r in raw], with_states=True)):
             assert (hit.document.text, hit.document.metadata) == (doc.text, doc.metadata)
             np.testing.assert_array_equal(hit.document.token_states, doc.token_states)
+            np.testing.assert_array_equal(hit.document.vector, doc.vector)
 
 
 def test_reopen_keeps_everything(index_factory):

@@ -52,7 +52,8 @@ class IndexSpec:
 
 @dataclass(frozen=True)
 class StoredDocument:
-    """A document as stored: text, metadata and (if kept) its token states and char spans."""
+    """A document as stored: text, metadata and, when asked for with its token states, those states,
+    their char spans and its recall vector."""
 
     id: str
     text: str
@@ -60,6 +61,7 @@ class StoredDocument:
     token_states: np.ndarray | None = None  # (L, token_dim) float32, dequantised
     token_spans: np.ndarray | None = None  # (L, 2) int32 character offsets
     truncated: bool = False
+    vector: np.ndarray | None = None  # (D,) float32 recall vector, fetched with the states
 
 
 @dataclass(frozen=True)

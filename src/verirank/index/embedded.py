@@ -423,13 +423,15 @@ class EmbeddedIndex:
         out = []
         for doc_id in ids:
             segment, r = self._row[doc_id]
-            states = spans = None
+            states = spans = vector = None
+            if with_states:
+                vector = segment.vectors[r]
             if with_states and self.spec.token_dim:
                 values, scales, spans_q = segment.state_row(r)
                 states = values.astype(np.float32) * np.asarray(scales)[:, None]
                 spans = np.asarray(spans_q)
             out.append(StoredDocument(doc_id, segment.texts[r], dict(segment.meta[r]), states, spans,
-                                      segment.truncated[r]))
+                                      segment.truncated[r], vector))
         return out
 
     def search(

@@ -333,7 +333,7 @@ class PostgresIndex:
     def get(self, ids: Sequence[str], with_states: bool = False) -> list[StoredDocument]:
         if not ids:
             return []
-        columns = "id, text, metadata, truncated" + (", states" if with_states and self.spec.token_dim else "")
+        columns = "id, text, metadata, truncated" + self._state_columns(with_states)
         wanted = list(dict.fromkeys(ids))
         rows = self._db.read(
             lambda conn: conn.execute(f"SELECT {columns} FROM {self.table} WHERE id = ANY(%s)", (wanted,),
@@ -345,6 +345,12 @@ class PostgresIndex:
             raise InputError(f"unknown id(s): {unknown[:5]}; check the ids with `verirank info`")
         return [found[i] for i in ids]
 
+    def _state_columns(self, with_states: bool) -> str:
+        """What a verifying read adds to a document's row: its recall vector and token states."""
+        if not with_states:
+            return ""
+        return ", embedding::real[]" + (", states" if self.spec.token_dim else "")
+
     def search(self, vectors: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[list[RawHit]]:
         """Top-k by cosine for each query vector (Q, D); ``where`` = metadata equality filter."""
         results = self._search(vectors, k, where, "id, 1 - (embedding <=> %(q)s::vector)")
@@ -353,9 +359,7 @@ class PostgresIndex:
     def search_stored(self, vectors: np.ndarray, k: int, where: dict[str, Any] | None = None,
                       with_states: bool = False) -> list[list[StoredHit]]:
         """Like :meth:`search`, plus each hit's stored document (and token states): one query."""
-        columns = "id, 1 - (embedding <=> %(q)s::vector), text, metadata, truncated"
-        if with_states and self.spec.token_dim:
-            columns += ", states"
+        columns = "id, 1 - (embedding <=> %(q)s::vector), text, metadata, truncated" + self._state_columns(with_states)
         results = self._search(vectors, k, where, columns)
         return [[StoredHit(finite_score(float(row[1])), schema.stored_document(row[:1] + row[2:])) for row in rows]
                 for rows in results]

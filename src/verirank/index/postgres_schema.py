@@ -189,11 +189,13 @@ def check_metadata(doc: Document) -> dict[str, Any]:
 
 
 def stored_document(row: Sequence[Any]) -> StoredDocument:
-    """(id, text, metadata, truncated[, states]) -> StoredDocument."""
-    states = spans = None
+    """(id, text, metadata, truncated[, vector[, states]]) -> StoredDocument."""
+    states = spans = vector = None
     if len(row) > 4 and row[4] is not None:
-        states, spans = decode_states(row[4])
-    return StoredDocument(row[0], row[1], row[2], states, spans, bool(row[3]))
+        vector = np.asarray(row[4], dtype=np.float32)
+    if len(row) > 5 and row[5] is not None:
+        states, spans = decode_states(row[5])
+    return StoredDocument(row[0], row[1], row[2], states, spans, bool(row[3]), vector)
 
 
 def where_clause(where: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
