@@ -70,7 +70,7 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
         docs = {d.id: d for d in pipe.index.get([i for i, _ in top], with_states=True)}
         for w in windows:
             cut = w * size
-            cands = [Candidate(docs[i].text, docs[i].token_states[:cut], docs[i].token_spans[:cut], s)
+            cands = [Candidate(docs[i].text, docs[i].token_states[:cut], docs[i].token_spans[:cut], s, docs[i].vector)
                      for i, s in top]
             verdicts[w][qid] = dict(zip((i for i, _ in top), verifier.verify(q, cands, Mode.RELEVANCE, Level.FULL)))
             if directed is not None:

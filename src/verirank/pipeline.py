@@ -69,9 +69,11 @@ class Pipeline:
         # relevance mode rejects a candidate that mentions what the query excludes at this evidence
         # (fitted per checkpoint by benchmarks/tune_exclusion.py; None: exclusions are not checked)
         self.exclusion_threshold = verifier.meta.get("exclusion_threshold") if verifier is not None else None
-        # relevance mode rejects a candidate whose p_match under the query's reversed direction beats
-        # its p_match by more than this (fitted by benchmarks/tune_direction.py; None: not checked)
+        # relevance mode rejects a candidate that fits the query's reversed direction better by more
+        # than this margin, its stage-1 cosine gap counted at this weight (verifier.direction; fitted
+        # by benchmarks/tune_direction.py; margin None: not checked)
         self.direction_margin = verifier.meta.get("direction_margin") if verifier is not None else None
+        self.direction_cosine_weight = float(verifier.meta.get("direction_cosine_weight", 0.0)) if verifier is not None else 0.0
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
@@ -319,24 +321,29 @@ class Pipeline:
         constraint = direction_of(checked) if self.direction_margin is not None else None
         out = list(verdicts)
         open_ = [i for i, v in enumerate(out) if v.decision is not Decision.REJECT]
-        reversed_p = self.reversed_p_match(query, [candidates[i] for i in open_], level) if constraint else None
-        for i, p in zip(open_, reversed_p or []):
-            out[i] = reversal(out[i], p, self.direction_margin, constraint)
+        fits = self.reversed_fits(query, [candidates[i] for i in open_], level) if constraint else None
+        for i, fit in zip(open_, fits or []):
+            out[i] = reversal(out[i], fit, self.direction_margin, self.direction_cosine_weight, constraint)
         return out
 
-    def reversed_p_match(self, query: str, candidates: Sequence[Any], level: Level = Level.FULL) -> list[float] | None:
-        """Each candidate's relevance p_match under the query's reversed direction (None when the rule
-        finds no direction to reverse). Candidates keep the query's stage-1 cosine, so a gap to their
-        p_match under the query is the token map's alone."""
-        from verirank.verifier.direction import reversed_query
+    def reversed_fits(self, query: str, candidates: Sequence[Any], level: Level = Level.FULL) -> list[Any] | None:
+        """How each candidate fits the query's reversed direction (``direction.ReversedFit``; None
+        when the rule finds no direction to reverse): its relevance p_match under the reversed
+        reading, given the query's stage-1 cosine so that a gap to its p_match under the query is
+        the token map's alone, and its stage-1 cosine gap (from its stored recall vector)."""
+        from verirank.verifier.direction import ReversedFit, reversed_query
         from verirank.verifier.runtime import query_states
 
         flipped = reversed_query(query)
         if flipped is None:
             return None
-        q = query_states(self.verifier, flipped, self._encode_query(flipped))
-        return [v.p_match for lo in range(0, len(candidates), VERIFY_BATCH)
-                for v in self.verifier.verify(q, candidates[lo : lo + VERIFY_BATCH], Mode.RELEVANCE, level, settle=False)]
+        encoded = self._encode_query(flipped)
+        q = query_states(self.verifier, flipped, encoded)
+        p = [v.p_match for lo in range(0, len(candidates), VERIFY_BATCH)
+             for v in self.verifier.verify(q, candidates[lo : lo + VERIFY_BATCH], Mode.RELEVANCE, level, settle=False)]
+        return [ReversedFit(pm, 0.0 if c.vector is None or c.stage1_score is None
+                            else float(c.vector @ encoded.pooled[0]) - float(c.stage1_score))
+                for pm, c in zip(p, candidates)]
 
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
                        level: Level, started: float, budget_ms: float | None, acts: bool = True) -> dict[str, Verdict]:
@@ -445,8 +452,8 @@ class Pipeline:
             return q, []
         states = self.verifier.project(enc.token_states[1:])
         cosines = enc.pooled[1:] @ enc.pooled[0]
-        return q, [Candidate(t, s, o[: len(s)], float(c))
-                   for t, s, o, c in zip(texts, states, enc.offsets[1:], cosines)]
+        return q, [Candidate(t, s, o[: len(s)], float(c), v)
+                   for t, s, o, c, v in zip(texts, states, enc.offsets[1:], cosines, enc.pooled[1:])]
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:
         """Stage-1 cosine between ``text`` and each of ``others`` (no index needed)."""
@@ -470,7 +477,7 @@ def candidates_of(docs: Sequence[Any], stage1: dict[str, float]) -> list[Any]:
     """The verifier's inputs for stored documents: token states, spans and stage-1 cosine."""
     from verirank.verifier.runtime import Candidate
 
-    return [Candidate(d.text, d.token_states, d.token_spans, stage1[d.id]) for d in docs]
+    return [Candidate(d.text, d.token_states, d.token_spans, stage1[d.id], d.vector) for d in docs]
 
 
 def verdicts_act(mode: Mode, level: Level, checked: QueryConstraints | None) -> bool:

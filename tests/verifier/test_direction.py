@@ -9,7 +9,7 @@ pytest.importorskip("spacy")
 
 import verirank  # noqa: E402
 from verirank.types import Category, Constraint, ConstraintKind, Decision, Verdict  # noqa: E402
-from verirank.verifier.direction import reversal, reversed_query  # noqa: E402
+from verirank.verifier.direction import ReversedFit, reversal, reversed_query  # noqa: E402
 
 VIENNA = "How long does the night train to Vienna take?"
 
@@ -24,12 +24,23 @@ def test_reversed_query_flips_a_lone_end_or_swaps_both_and_declines_otherwise():
 def test_reversal_rejects_only_past_the_margin_and_names_the_direction():
     route = Constraint(kind=ConstraintKind.DIRECTION, text="to Vienna", start=31, end=40)
     verdict = Verdict(candidate="x", p_match=0.59, decision="abstain", reasons=[], mode="relevance")
-    assert reversal(verdict, 0.60, 0.02, route) == verdict  # gap 0.01: no evidence
-    rejected = reversal(verdict, 0.71, 0.02, route)
+    assert reversal(verdict, ReversedFit(0.60, 0.0), 0.02, 10.0, route) == verdict  # gap 0.01: no evidence
+    rejected = reversal(verdict, ReversedFit(0.71, 0.0), 0.02, 10.0, route)
     assert rejected.decision is Decision.REJECT and rejected.p_match == 0.59
     reason = rejected.reasons[0]
     assert reason.category is Category.ROLE_REVERSAL and reason.query_span.text == "to Vienna"
     assert "0.71 vs 0.59" in reason.note
+
+
+def test_reversal_counts_the_stage1_cosine_gap_at_its_weight():
+    route = Constraint(kind=ConstraintKind.DIRECTION, text="from Boston to Denver", start=16, end=37)
+    verdict = Verdict(candidate="x", p_match=0.77, decision="accept", reasons=[], mode="relevance")
+    fit = ReversedFit(0.77, 0.0025)  # the verifier cannot tell; stage 1 leans to the reversed reading
+    assert fit.gap(0.77, 10.0) == pytest.approx(0.025)
+    assert reversal(verdict, fit, 0.02, 0.0, route) == verdict  # the verifier alone sees no gap
+    rejected = reversal(verdict, fit, 0.02, 10.0, route)
+    assert rejected.decision is Decision.REJECT and "cosine +0.003" in rejected.reasons[0].note
+    assert reversal(verdict, ReversedFit(0.77, -0.0025), 0.02, 10.0, route) == verdict
 
 
 def test_search_rejects_the_reversed_trip_with_the_fitted_margin(torch_encoder, shipped_verifier, monkeypatch):
@@ -44,6 +55,9 @@ def test_search_rejects_the_reversed_trip_with_the_fitted_margin(torch_encoder, 
     reranked = pipe.rerank(VIENNA, ["The night train from Vienna takes eleven hours.",
                                     "The night train to Vienna takes eleven hours."])  # no index: same check
     assert [h.id for h in reranked] == ["1", "0"] and reranked[1].decision is Decision.REJECT
+    fits = pipe.reversed_fits(VIENNA, pipe._pair_states(VIENNA, ["The night train from Vienna takes eleven hours.",
+                                                                 "The night train to Vienna takes eleven hours."])[1])
+    assert fits[0].cosine_gap > 0 > fits[1].cosine_gap  # stage 1 leans the same way as the verifier
     monkeypatch.setattr(pipe, "direction_margin", None)  # without the check the verifier alone lets it through
     unchecked = {h.id: h for h in pipe.search(VIENNA, k=3, level="full", keep_rejected=True)}
     assert unchecked["from"].decision is not Decision.REJECT

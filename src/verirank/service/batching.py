@@ -205,6 +205,7 @@ def coalescing_pipeline(pipeline: Any, max_batch: int, window_ms: float,
                        rerank_weight=pipeline.rerank_weight)
     batched.exclusion_threshold = pipeline.exclusion_threshold
     batched.direction_margin = pipeline.direction_margin
+    batched.direction_cosine_weight = pipeline.direction_cosine_weight
     if observe is not None:
         batched.stage_observer = lambda stage, seconds: observe(stage, 1, seconds)  # recall: one query per call
     return batched

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,14 @@ DOC_WINDOWS = 3  # windows of max_doc_tokens stored per document: 3 x 96 covers 
 
 @dataclass(frozen=True)
 class Candidate:
-    """What stage 2 needs of a candidate: its text, stored token states and their char spans."""
+    """What stage 2 needs of a candidate: its text, stored token states and their char spans (and,
+    for the direction check, its recall vector)."""
 
     text: str
     states: np.ndarray  # (Ld, token_dim) head output, as stored in the index
     spans: np.ndarray  # (Ld, 2) character offsets into ``text``
     stage1_score: float | None = None  # pooled cosine with the query (what stage 1 ranked by)
+    vector: np.ndarray | None = None  # (D,) recall vector, L2-normalised
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,7 @@ class NearMissVerifier:
             for lo, hi in windows(len(c.states), size, full_last=True) or [(0, 0)]:
                 owner.append(i)
                 parts.append(c if (lo, hi) == (0, len(c.states)) else
-                             Candidate(c.text, c.states[lo:hi], None if c.spans is None else c.spans[lo:hi],
-                                       c.stage1_score))
+                             replace(c, states=c.states[lo:hi], spans=None if c.spans is None else c.spans[lo:hi]))
         logits, cats, maps = self._pair_logits([queries[i] for i in owner], parts, [modes[i] for i in owner])
         best: dict[int, int] = {}
         for j, i in enumerate(owner):
