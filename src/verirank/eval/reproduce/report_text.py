@@ -46,7 +46,8 @@ def _scale(res: Any, missing: list[str]) -> list[str]:
            f"{res.machine.get('torch', '?')}, **1 thread** (`torch.set_num_threads(1)`, niced, on 2 shared cores), no GPU.",
            (f"- Elapsed {elapsed:.0f} min from the first step's start to the last compute step's end (steps ran in up "
             "to two processes side by side). " if elapsed else
-            f"- Steps rerun after the first run ({', '.join(rerun)}), so no elapsed time is given. " if rerun else "- ")
+            f"- Steps run in more than one invocation, resumed from their cache or rerun ({', '.join(rerun)}), so "
+            "no elapsed time is given. " if rerun else "- ")
            + f"Wall time {wall / 60:.1f} min, CPU time {cpu / 60:.1f} min, summed over steps (resumed runs add up): "
            + ", ".join(f"{k} {v['wall_s'] / 60:.1f} min" for k, v in t.items()) + "."
            + ("" if "data" in t else " (The data step's output was reused from an earlier attempt and is not timed here.)"),
