@@ -11,8 +11,8 @@ verified once (relevance mode, the pipeline's query and candidate states); ``lig
 verdicts on the top ``LIGHT_TOP`` only (verdicts are per candidate), and the final ranking uses
 ``verirank.pipeline.final_score`` with the stage-1 tail after the verified head, under each rule
 in ``RULES``: the shipped one (Pipeline.search's ``verdicts_act``: stage-1 order on a query with
-no parsed constraint; its direction check on a query with a direction) and two ungated ones for
-comparison (neither had the direction check). Queries with an exclusion clause go through the same path as the rest here (the
+no parsed constraint; its direction check on a query with a direction; its contrast check on every
+query) and two ungated ones for comparison (neither had the direction or contrast check). Queries with an exclusion clause go through the same path as the rest here (the
 classic collections have almost none). With ``--sets``, the collection's exclusion-query set
 (``benchmarks/build_constraint_set.py``; same corpus) is searched on the same index through
 ``Pipeline.search``: ``off`` on the query as written vs ``full`` (core query searched and
@@ -52,10 +52,11 @@ def storage(docs: list[Any], token_dim: int, max_tokens: int) -> dict[str, float
 
 
 def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidates: int,
-                      windows: list[int], directed: dict[int, dict[str, dict[str, Any]]] | None = None) -> tuple[dict, dict]:
+                      windows: list[int], directed: dict[int, dict[str, dict[str, Any]]] | None = None,
+                      vectors: dict[str, dict[str, Any]] | None = None) -> tuple[dict, dict]:
     """Stage-1 top 100 per query, and per window budget the verdicts of the top ``candidates``; into
     ``directed`` (if given) the same verdicts after ``Pipeline.check_direction`` (what search runs
-    on a query with a direction constraint)."""
+    on a query with a direction constraint); into ``vectors`` (if given) the candidates' recall vectors."""
     verifier = pipe.verifier
     size = verifier.cfg.max_doc_tokens
     stage1: dict[str, list[tuple[str, float]]] = {}
@@ -68,6 +69,8 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
         top = stage1[qid][:candidates]
         checked = parse_constraints(text) if directed is not None else None
         docs = {d.id: d for d in pipe.index.get([i for i, _ in top], with_states=True)}
+        if vectors is not None:
+            vectors[qid] = {i: docs[i].vector for i, _ in top}
         for w in windows:
             cut = w * size
             cands = [Candidate(docs[i].text, docs[i].token_states[:cut], docs[i].token_spans[:cut], s, docs[i].vector)
@@ -79,10 +82,23 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
     return stage1, verdicts
 
 
+def contrast_checked(pipe: verirank.Pipeline, verdicts: dict[str, Any], vectors: dict[str, Any], level: Level,
+                     acts: bool) -> tuple[dict[str, Any], set[str]]:
+    """What search holds of one query's verdicts at ``level`` (``hold`` where they do not act), after
+    ``Pipeline.check_contrast`` over the hits it verifies; and the ids the contrast rejected."""
+    ids = list(verdicts)[:LIGHT_TOP] if level is Level.LIGHT else list(verdicts)
+    listed = [verdicts[i] if acts else hold(verdicts[i]) for i in ids]
+    listed, rejected = pipe.check_contrast(Mode.RELEVANCE, [vectors[i] for i in ids], listed)
+    return dict(zip(ids, listed)), {ids[j] for j in rejected}
+
+
 def ranking(stage1: list[tuple[str, float]], verdicts: dict[str, Any], level: Level, weight: float,
-            move_abstained: bool, acts: bool = True) -> dict[str, float]:
+            move_abstained: bool, acts: bool = True, contrasted: set[str] = frozenset()) -> dict[str, float]:
+    """A query's final scores; where its verdicts do not act, stage 1's, but for the hits the contrast
+    check rejected (those act anyway, as in search)."""
     if not acts:
-        return dict(stage1)
+        return {d: final_score(s, verdicts[d], weight, level, keep_rejected=True) if d in contrasted else s
+                for d, s in stage1}
     verified = list(verdicts)[:LIGHT_TOP] if level is Level.LIGHT else list(verdicts)
     head = {}
     for doc_id, s in stage1:
@@ -117,9 +133,14 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
     index_seconds = time.perf_counter() - started
     stored = pipe.index.get(pipe.index.ids(), with_states=True)
     directed: dict[int, dict[str, dict[str, Any]]] = {}
-    stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows, directed)
+    vectors: dict[str, dict[str, Any]] = {}
+    stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows, directed, vectors)
     acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(text))
             for q, text in data.judged_queries.items()}
+    # the shipped rule's verdicts per (windows, level, query): direction-checked, held where they do
+    # not act, contrast-checked; with the ids the contrast rejected
+    shipped = {(w, level): {q: contrast_checked(pipe, directed[w][q], vectors[q], level, acts[q]) for q in stage1}
+               for w in windows for level in (Level.LIGHT, Level.FULL)}
     run_off = {q: dict(hits) for q, hits in stage1.items()}
     off = evaluate_run(run_off, data.qrels, seed=seed).metrics["ndcg@10"]
     rows = []
@@ -128,15 +149,18 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
                                "index_seconds": index_seconds, "off": off.model_dump(),
                                "storage": storage(stored, pipe.index.spec.token_dim, w * pipe.verifier.cfg.max_doc_tokens),
                                "queries_with_constraints": sum(acts.values())}
+        row["contrast_rejected"] = sum(len(shipped[w, Level.FULL][q][1]) for q in stage1)
         for key, gated in (("verdicts", True), ("verdicts_every_query", False)):
-            mix = Counter((v if acts[q] or not gated else hold(v)).decision.value
-                          for q, per_q in (directed if gated else verdicts)[w].items() for v in per_q.values())
+            mix = Counter(v.decision.value for q in stage1
+                          for v in (shipped[w, Level.FULL][q][0] if gated else verdicts[w][q]).values())
             row[key] = {k: n / sum(mix.values()) for k, n in mix.items()}
         for rule, (gated, move) in RULES.items():
             for level in (Level.LIGHT, Level.FULL):
-                shown = directed[w] if gated else verdicts[w]  # the direction check is part of the shipped rule
-                run = {q: ranking(stage1[q], shown[q], level, pipe.rerank_weight, move, acts[q] or not gated)
-                       for q in stage1}
+                if gated:  # the direction and contrast checks are part of the shipped rule
+                    run = {q: ranking(stage1[q], shipped[w, level][q][0], level, pipe.rerank_weight, move, acts[q],
+                                      shipped[w, level][q][1]) for q in stage1}
+                else:
+                    run = {q: ranking(stage1[q], verdicts[w][q], level, pipe.rerank_weight, move) for q in stage1}
                 diff = compare_runs(run_off, run, data.qrels, "ndcg@10", seed=seed)
                 row[f"{rule}/{level.value}"] = {
                     "ndcg@10": evaluate_run(run, data.qrels, seed=seed).metrics["ndcg@10"].model_dump(),
@@ -166,6 +190,8 @@ def render(rows: list[dict[str, Any]], candidates: int) -> str:
                              f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}], p={cell['p_value']:.2f})")
             shares = r["verdicts" if gated else "verdicts_every_query"]
             mix = " / ".join(f"{shares.get(k, 0.0):.2f}" for k in ("accept", "abstain", "reject"))
+            if gated:
+                mix += f" ({r.get('contrast_rejected', 0)} by contrast)"
             s = r["storage"]
             lines.append(f"| {r['collection']} | {r['windows']} | {r['queries']} ({r['queries_with_constraints']}) "
                          f"| {s['mean_bytes']:,.0f} / {s['max_bytes']:,.0f} "

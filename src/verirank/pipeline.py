@@ -29,6 +29,9 @@ VERIFY_CHUNK = 8  # candidates verified per step when a latency budget is set
 VERIFY_BATCH = 64  # candidates per verifier forward otherwise: bounds the attention maps' memory
 RERANK_WEIGHT = 0.05  # final score = stage-1 cosine + RERANK_WEIGHT * (p_match - 0.5)
 REJECT_PENALTY = 1.0  # kept rejected hits (keep_rejected=True) sink below every accepted one
+# relevance checks' settings a checkpoint fits (read from its meta; a pipeline copy carries them)
+FITTED_SETTINGS = ("exclusion_threshold", "direction_margin", "direction_cosine_weight", "contrast_cosine",
+                   "contrast_margin")
 
 
 def as_documents(
@@ -74,6 +77,11 @@ class Pipeline:
         # by benchmarks/tune_direction.py; margin None: not checked)
         self.direction_margin = verifier.meta.get("direction_margin") if verifier is not None else None
         self.direction_cosine_weight = float(verifier.meta.get("direction_cosine_weight", 0.0)) if verifier is not None else 0.0
+        # relevance mode rejects a candidate stage 1 reads as an accepted one (cosine at least
+        # contrast_cosine) that the verifier scores contrast_margin lower (verifier.contrast; fitted
+        # by benchmarks/tune_contrast.py; None: not checked)
+        self.contrast_cosine = verifier.meta.get("contrast_cosine") if verifier is not None else None
+        self.contrast_margin = verifier.meta.get("contrast_margin") if verifier is not None else None
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
@@ -249,11 +257,14 @@ class Pipeline:
             else:
                 log.debug("latency budget %.0f ms spent before the direction check", budget_ms)
             verdicts = dict(zip(ids, listed))
+        ids = list(verdicts)
+        listed, rejected = self.check_contrast(mode, [stored[i].vector for i in ids], [verdicts[i] for i in ids])
+        verdicts, contrasted = dict(zip(ids, listed)), {ids[j] for j in rejected}
         constraints = checked.constraints if checked is not None else []
         ranked = []
         for h in raw:
             verdict = verdicts.get(h.id)
-            score = self._score(h.score, verdict, mode, level, keep_rejected, acts)
+            score = self._score(h.score, verdict, mode, level, keep_rejected, acts or h.id in contrasted)
             if score is not None:
                 ranked.append((score, h, verdict))
         ranked.sort(key=lambda item: -item[0])
@@ -325,6 +336,22 @@ class Pipeline:
         for i, fit in zip(open_, fits or []):
             out[i] = reversal(out[i], fit, self.direction_margin, self.direction_cosine_weight, constraint)
         return out
+
+    def check_contrast(self, mode: Mode, vectors: Sequence[np.ndarray | None],
+                       verdicts: Sequence[Verdict]) -> tuple[list[Verdict], set[int]]:
+        """Reject candidates stage 1 reads as an accepted one but the verifier scores clearly lower
+        (``verirank.verifier.contrast``; relevance mode, with a fitted ``contrast_cosine``). Returns
+        the verdicts and the positions it rejected: those act on the ranking even on a query whose
+        other verdicts do not (the pair is the evidence)."""
+        from verirank.verifier.contrast import contrast_rejection, contrasted
+
+        out = list(verdicts)
+        if mode is not Mode.RELEVANCE or self.contrast_cosine is None or self.contrast_margin is None:
+            return out, set()
+        found = contrasted(out, vectors, self.contrast_cosine, self.contrast_margin)
+        for j, (i, cosine) in found.items():
+            out[j] = contrast_rejection(verdicts[j], verdicts[i], cosine)
+        return out, set(found)
 
     def reversed_fits(self, query: str, candidates: Sequence[Any], level: Level = Level.FULL) -> list[Any] | None:
         """How each candidate fits the query's reversed direction (``direction.ReversedFit``; None
@@ -409,9 +436,10 @@ class Pipeline:
                 verdicts = self.check_exclusions(checked, self._encode_query(query), cands, verdicts)
             verdicts = self.check_direction(checked, verified, cands, verdicts, level)
         verdicts = verdicts if acts else [hold(v) for v in verdicts]
+        verdicts, contrasted = self.check_contrast(mode, [c.vector for c in cands], verdicts)
         ranked = []
         for i, (cand, verdict) in enumerate(zip(cands, verdicts)):
-            score = self._score(float(cand.stage1_score), verdict, mode, level, keep_rejected, acts)
+            score = self._score(float(cand.stage1_score), verdict, mode, level, keep_rejected, acts or i in contrasted)
             if score is not None:
                 ranked.append((score, i, cand, verdict))
         ranked.sort(key=lambda item: -item[0])

@@ -58,6 +58,9 @@ def test_search_rejects_the_reversed_trip_with_the_fitted_margin(torch_encoder, 
     fits = pipe.reversed_fits(VIENNA, pipe._pair_states(VIENNA, ["The night train from Vienna takes eleven hours.",
                                                                  "The night train to Vienna takes eleven hours."])[1])
     assert fits[0].cosine_gap > 0 > fits[1].cosine_gap  # stage 1 leans the same way as the verifier
-    monkeypatch.setattr(pipe, "direction_margin", None)  # without the check the verifier alone lets it through
+    monkeypatch.setattr(pipe, "direction_margin", None)  # without the check, its twin "to" still gives it away
+    contrasted = {h.id: h for h in pipe.search(VIENNA, k=3, level="full", keep_rejected=True)}
+    assert contrasted["from"].decision is Decision.REJECT and "stage 1 reads it" in contrasted["from"].reasons[0].note
+    monkeypatch.setattr(pipe, "contrast_cosine", None)  # without either check the verifier alone lets it through
     unchecked = {h.id: h for h in pipe.search(VIENNA, k=3, level="full", keep_rejected=True)}
     assert unchecked["from"].decision is not Decision.REJECT

@@ -196,16 +196,15 @@ class CoalescingVerifier:
 def coalescing_pipeline(pipeline: Any, max_batch: int, window_ms: float,
                         observe: Callable[[str, int, float], None] | None = None) -> Any:
     """The same pipeline (shared index, models loaded once) with coalescing encoder and verifier."""
-    from verirank.pipeline import Pipeline
+    from verirank.pipeline import FITTED_SETTINGS, Pipeline
 
     verifier = pipeline.verifier
     if verifier is not None:
         verifier = CoalescingVerifier(verifier, max_batch, window_ms, observe)
     batched = Pipeline(CoalescingEncoder(pipeline.encoder, max_batch, window_ms, observe), pipeline.index, verifier,
                        rerank_weight=pipeline.rerank_weight)
-    batched.exclusion_threshold = pipeline.exclusion_threshold
-    batched.direction_margin = pipeline.direction_margin
-    batched.direction_cosine_weight = pipeline.direction_cosine_weight
+    for setting in FITTED_SETTINGS:
+        setattr(batched, setting, getattr(pipeline, setting))
     if observe is not None:
         batched.stage_observer = lambda stage, seconds: observe(stage, 1, seconds)  # recall: one query per call
     return batched

@@ -1,0 +1,55 @@
+"""Contrast evidence: a candidate stage 1 cannot tell from an accepted one, scored clearly lower.
+
+Stage 1 reads two candidates as near-identical (the cosine of their recall vectors is at least
+``contrast_cosine``); the verifier accepts one and scores the other at least ``contrast_margin``
+lower. What sets the two apart is then something the query asks about ("Is breakfast included in
+the room price?": "The hotel lunch is included ..." beside "The hotel breakfast is included ..."),
+so the lower one is rejected, naming the words in which it differs from the accepted one. The two
+learned scores decide; the rule only pairs the candidates. Cosine and margin are fitted per
+checkpoint by ``benchmarks/tune_contrast.py`` (dev question groups, never hurting the training
+collections' nDCG@10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from verirank.types import Category, Decision, Reason, Verdict
+
+
+def contrasted(verdicts: Sequence[Verdict], vectors: Sequence[np.ndarray | None], min_cosine: float,
+               margin: float) -> dict[int, tuple[int, float]]:
+    """Which verdicts the contrast rejects: index -> (index of the accepted partner, their stage-1
+    cosine). A candidate already rejected, or without a recall vector, is left alone; the partner
+    is the accepted candidate with the highest p_match among those that qualify."""
+    accepted = [i for i, v in enumerate(verdicts) if v.decision is Decision.ACCEPT and vectors[i] is not None]
+    out: dict[int, tuple[int, float]] = {}
+    if not accepted:
+        return out
+    for j, verdict in enumerate(verdicts):
+        if verdict.decision is not Decision.ABSTAIN or vectors[j] is None:
+            continue
+        partners = [(verdicts[i].p_match, i, float(np.dot(vectors[i], vectors[j]))) for i in accepted]
+        partners = [(p, i, c) for p, i, c in partners if c >= min_cosine and p - verdict.p_match >= margin]
+        if partners:
+            _, i, cosine = max(partners)
+            out[j] = (i, cosine)
+    return out
+
+
+def contrast_rejection(verdict: Verdict, partner: Verdict, cosine: float) -> Verdict:
+    """``verdict`` rejected beside its accepted ``partner``: the verifier's own likeliest near-miss
+    category, and the words where the candidate differs from the partner."""
+    from verirank.verifier.runtime import differing_words
+
+    own = next((r for r in verdict.reasons if r.category is not Category.MATCH), None)
+    spans = differing_words(partner.candidate, verdict.candidate)
+    reason = Reason(category=own.category if own else Category.BINDING,
+                    confidence=min(1.0, max(0.0, partner.p_match - verdict.p_match)),
+                    query_span=own.query_span if own else None,
+                    candidate_span=spans[1] if spans else (own.candidate_span if own else None),
+                    note=f"stage 1 reads it as an accepted candidate (cosine {cosine:.2f}) that the verifier "
+                         f"scores higher (p_match {partner.p_match:.2f} vs {verdict.p_match:.2f})")
+    return verdict.rejected_for(reason)
