@@ -4,7 +4,7 @@ A rule writes the query's reversed reading ("night train to Vienna" -> "night tr
 "from Boston to Denver" -> "from Denver to Boston"; ``swaps.direction_swap``, the rule that makes
 the training groups). Two learned scores compare the candidate with both readings: the verifier's
 p_match, and stage 1's cosine (the embedder reads word order a little: a swap of both ends moves
-the cosine by about 0.005, which the verifier alone barely sees). A candidate whose gap,
+the cosine by a few thousandths, which the verifier alone barely sees). A candidate whose gap,
 p_match(reversed) - p_match(query) + ``direction_cosine_weight`` x (cosine(reversed) - cosine(query)),
 exceeds the checkpoint's ``direction_margin`` violates the query's direction. Weight and margin are
 fitted on dev splits by ``benchmarks/tune_direction.py``. The rule only writes the reading; the
