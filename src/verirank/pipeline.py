@@ -246,25 +246,23 @@ class Pipeline:
         stage1 = {h.id: h.score for h in to_verify}
         verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify], stage1, mode, level,
                                        started, budget_ms, acts)
+        ids = list(verdicts)
+        listed = [verdicts[i] for i in ids]
         if acts and checked is not None:
-            ids = list(verdicts)
             cands = candidates_of([stored[i] for i in ids], stage1)
-            listed = [verdicts[i] for i in ids]
             if full_query is not None:
                 listed = self.check_exclusions(checked, full_query, cands, listed)
             if budget_ms is None or 1000 * (time.perf_counter() - started) < budget_ms:
                 listed = self.check_direction(checked, query, cands, listed, level)
             else:
                 log.debug("latency budget %.0f ms spent before the direction check", budget_ms)
-            verdicts = dict(zip(ids, listed))
-        ids = list(verdicts)
-        listed, rejected = self.check_contrast(mode, [stored[i].vector for i in ids], [verdicts[i] for i in ids])
-        verdicts, contrasted = dict(zip(ids, listed)), {ids[j] for j in rejected}
+        listed, rejected = self.check_contrast(mode, [stored[i].vector for i in ids], listed)
+        verdicts, by_contrast = dict(zip(ids, listed)), {ids[j] for j in rejected}
         constraints = checked.constraints if checked is not None else []
         ranked = []
         for h in raw:
             verdict = verdicts.get(h.id)
-            score = self._score(h.score, verdict, mode, level, keep_rejected, acts or h.id in contrasted)
+            score = self._score(h.score, verdict, mode, level, keep_rejected, acts or h.id in by_contrast)
             if score is not None:
                 ranked.append((score, h, verdict))
         ranked.sort(key=lambda item: -item[0])
@@ -436,10 +434,10 @@ class Pipeline:
                 verdicts = self.check_exclusions(checked, self._encode_query(query), cands, verdicts)
             verdicts = self.check_direction(checked, verified, cands, verdicts, level)
         verdicts = verdicts if acts else [hold(v) for v in verdicts]
-        verdicts, contrasted = self.check_contrast(mode, [c.vector for c in cands], verdicts)
+        verdicts, by_contrast = self.check_contrast(mode, [c.vector for c in cands], verdicts)
         ranked = []
         for i, (cand, verdict) in enumerate(zip(cands, verdicts)):
-            score = self._score(float(cand.stage1_score), verdict, mode, level, keep_rejected, acts or i in contrasted)
+            score = self._score(float(cand.stage1_score), verdict, mode, level, keep_rejected, acts or i in by_contrast)
             if score is not None:
                 ranked.append((score, i, cand, verdict))
         ranked.sort(key=lambda item: -item[0])
