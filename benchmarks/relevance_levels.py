@@ -12,8 +12,9 @@ verdicts on the top ``LIGHT_TOP`` only (verdicts are per candidate), and the fin
 ``verirank.pipeline.final_score`` with the stage-1 tail after the verified head, under each rule
 in ``RULES``: the shipped one (Pipeline.search's ``verdicts_act``: stage-1 order on a query with
 no parsed constraint; its direction check on a query with a direction; its contrast check on every
-query) and two ungated ones for comparison (neither had the direction or contrast check). Queries with an exclusion clause go through the same path as the rest here (the
-classic collections have almost none). With ``--sets``, the collection's exclusion-query set
+query) and two ungated ones for comparison (neither had the direction or contrast check). Queries
+with an exclusion clause go through the same path as the rest here (the classic collections have
+almost none). With ``--sets``, the collection's exclusion-query set
 (``benchmarks/build_constraint_set.py``; same corpus) is searched on the same index through
 ``Pipeline.search``: ``off`` on the query as written vs ``full`` (core query searched and
 verified, exclusions checked over every stored window at the checkpoint's threshold).
