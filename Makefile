@@ -78,6 +78,8 @@ verifier: $(STAMP) runs/verifier_previous/verifier.json
 	rm -rf src/verirank/checkpoints/verifier && cp -r runs/verifier_constraints/checkpoint src/verirank/checkpoints/verifier
 	$(BIN)/python benchmarks/tune_rerank.py --apply --out reports/bench/tune_rerank.json
 	$(MAKE) exclusion
+	$(BIN)/python benchmarks/tune_direction.py --apply
+	$(BIN)/python benchmarks/tune_contrast.py --apply
 	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_previous --max-pairs 2000 --seed 0 \
 		--out reports/verifier_eval --update-card
 
