@@ -210,7 +210,8 @@ class Pipeline:
         else ``off``. Otherwise ``candidates`` stage-1 hits (default 2k) are verified (only the top
         few at ``light``), in score order until ``budget_ms`` is spent; rejected hits are dropped
         unless ``keep_rejected`` (then returned last, marked). In relevance mode the verdicts reorder
-        and drop hits only on a query with a parsed constraint (``verdicts_act``).
+        and drop hits only on a query with a parsed constraint (``verdicts_act``); the contrast
+        check's rejections (``check_contrast``) act on every query.
         """
         level = self.default_level if level is None else _level(level)
         mode = _mode(mode)
@@ -416,7 +417,8 @@ class Pipeline:
         ``hit.id`` is the candidate's position in ``candidates``; rejected candidates come last
         (dropped unless ``keep_rejected``); ``top_n`` keeps the first N. The query's constraints are
         checked as in ``search``: candidates are verified against the query without its exclusion
-        clauses, and those that mention what it excludes or fit its reversed direction are rejected.
+        clauses, and those that mention what it excludes or fit its reversed direction are rejected;
+        so are near-twins of an accepted candidate that the verifier scores clearly lower.
         """
         mode, level = _mode(mode), _level(level)
         if level is Level.OFF:

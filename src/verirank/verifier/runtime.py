@@ -23,7 +23,7 @@ DOC_WINDOWS = 3  # windows of max_doc_tokens stored per document: 3 x 96 covers 
 @dataclass(frozen=True)
 class Candidate:
     """What stage 2 needs of a candidate: its text, stored token states and their char spans (and,
-    for the direction check, its recall vector)."""
+    for the direction and contrast checks, its recall vector)."""
 
     text: str
     states: np.ndarray  # (Ld, token_dim) head output, as stored in the index
