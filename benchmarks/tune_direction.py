@@ -71,7 +71,8 @@ def fit(dev: dict[str, Any], budget: float, weights: tuple[float, ...] = WEIGHTS
     separation = {w: auroc(neg[keep].astype(int), gap(dev, w)[keep]) for w in weights}
     weight = max(weights, key=lambda w: (separation[w], -w))
     return {"weight": weight, "margin": margin_within(dev, weight, budget),
-            "dev_auroc_by_weight": {str(w): round(a, 4) for w, a in separation.items()}}
+            "dev_auroc_by_weight": {str(w): round(a, 4) for w, a in separation.items()},
+            "dev_auroc_cosine_alone": round(auroc(neg[keep].astype(int), dev["cosine_gap"][keep]), 4)}
 
 
 def margin_within(dev: dict[str, Any], weight: float, budget: float) -> float:
