@@ -66,13 +66,24 @@ def positives(data: dict[str, Any]) -> np.ndarray:
 
 def fit(dev: dict[str, Any], budget: float, weights: tuple[float, ...] = WEIGHTS) -> dict[str, Any]:
     """Weight by dev AUROC of the gap (swaps above positives), then the smallest margin within budget."""
-    pos, neg = positives(dev), dev["label"] == 0
-    keep = pos | neg
-    separation = {w: auroc(neg[keep].astype(int), gap(dev, w)[keep]) for w in weights}
+    separation = {w: separates(dev, gap(dev, w)) for w in weights}
     weight = max(weights, key=lambda w: (separation[w], -w))
     return {"weight": weight, "margin": margin_within(dev, weight, budget),
             "dev_auroc_by_weight": {str(w): round(a, 4) for w, a in separation.items()},
-            "dev_auroc_cosine_alone": round(auroc(neg[keep].astype(int), dev["cosine_gap"][keep]), 4)}
+            "dev_auroc_cosine_alone": round(separates(dev, dev["cosine_gap"]), 4)}
+
+
+def separations(data: dict[str, Any], weight: float) -> dict[str, float]:
+    """AUROC of stage-1 cosine gap alone, verifier gap alone and their weighted sum."""
+    scores = {"stage1_cosine_alone": data["cosine_gap"], "verifier_alone": gap(data, 0.0), "shipped": gap(data, weight)}
+    return {name: round(separates(data, s), 4) for name, s in scores.items()}
+
+
+def separates(data: dict[str, Any], scores: np.ndarray) -> float:
+    """AUROC of ``scores`` ranking the swaps above the positives that are not the query verbatim."""
+    pos, neg = positives(data), data["label"] == 0
+    keep = pos | neg
+    return auroc(neg[keep].astype(int), scores[keep])
 
 
 def margin_within(dev: dict[str, Any], weight: float, budget: float) -> float:
@@ -120,6 +131,7 @@ def main() -> None:
     out = {"budget": args.budget, **fitted, "accept": accept,
            **{name: {"groups": d["groups"], "skipped": d["skipped"], **rates(d, weight, margin, accept, args.seed)}
               for name, d in (("dev", dev), ("test", test))},
+           "test_auroc": separations(test, weight),
            "test_verifier_alone": rates(test, 0.0, margin_within(dev, 0.0, args.budget), accept, args.seed),
            "test_shipped_before": None if pipe.direction_margin is None else
            rates(test, pipe.direction_cosine_weight, pipe.direction_margin, accept, args.seed),
