@@ -80,6 +80,7 @@ verifier: $(STAMP) runs/verifier_previous/verifier.json
 	$(MAKE) exclusion
 	$(BIN)/python benchmarks/tune_direction.py --apply
 	$(BIN)/python benchmarks/tune_contrast.py --apply
+	$(BIN)/python benchmarks/tune_unrelated.py --apply
 	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_previous --max-pairs 2000 --seed 0 \
 		--out reports/verifier_eval --update-card
 

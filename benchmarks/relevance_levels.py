@@ -11,10 +11,10 @@ verified once (relevance mode, the pipeline's query and candidate states); ``lig
 verdicts on the top ``LIGHT_TOP`` only (verdicts are per candidate), and the final ranking uses
 ``verirank.pipeline.final_score`` with the stage-1 tail after the verified head, under each rule
 in ``RULES``: the shipped one (Pipeline.search's ``verdicts_act``: stage-1 order on a query with
-no parsed constraint; its direction check on a query with a direction; its contrast check on every
-query) and two ungated ones for comparison (neither had the direction or contrast check). Queries
-with an exclusion clause go through the same path as the rest here (the classic collections have
-almost none). With ``--sets``, the collection's exclusion-query set
+no parsed constraint; its direction check on a query with a direction; its contrast and unrelated
+checks on every query) and two ungated ones for comparison (without those checks). Queries with an
+exclusion clause go through the same path as the rest here (the classic collections have almost
+none). With ``--sets``, the collection's exclusion-query set
 (``benchmarks/build_constraint_set.py``; same corpus) is searched on the same index through
 ``Pipeline.search``: ``off`` on the query as written vs ``full`` (core query searched and
 verified, exclusions checked over every stored window at the checkpoint's threshold).
@@ -83,13 +83,29 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
     return stage1, verdicts
 
 
+def collection_verdicts(name: str, candidates: int) -> tuple[verirank.Pipeline, Any, dict, dict, dict, dict]:
+    """A classic collection indexed at 3 windows per document: the pipeline, the data and, per judged
+    query, its stage-1 top 100, the direction-checked verdicts of its top ``candidates``, their
+    recall vectors, and whether its verdicts act (what the fitting scripts start from)."""
+    data = load_beir(name)
+    pipe = verirank.Pipeline.default(verifier=NearMissVerifier.load(doc_windows=3))
+    pipe.add(data.corpus)
+    directed: dict[int, dict[str, dict[str, Any]]] = {}
+    vectors: dict[str, dict[str, Any]] = {}
+    stage1, _ = verdicts_by_query(pipe, data.judged_queries, candidates, [3], directed, vectors)
+    acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(t)) for q, t in data.judged_queries.items()}
+    return pipe, data, stage1, directed[3], vectors, acts
+
+
 def contrast_checked(pipe: verirank.Pipeline, verdicts: dict[str, Any], vectors: dict[str, Any], level: Level,
-                     acts: bool) -> tuple[dict[str, Any], set[str]]:
+                     acts: bool, stage1: list[tuple[str, float]]) -> tuple[dict[str, Any], set[str]]:
     """What search holds of one query's verdicts at ``level`` (``hold`` where they do not act), after
-    ``Pipeline.check_contrast`` over the hits it verifies; and the ids the contrast rejected."""
+    ``Pipeline.check_contrast`` over the hits it verifies (``stage1``: the query's (id, cosine)
+    hits); and the ids the contrast or unrelated check rejected."""
     ids = list(verdicts)[:LIGHT_TOP] if level is Level.LIGHT else list(verdicts)
     listed = [verdicts[i] if acts else hold(verdicts[i]) for i in ids]
-    listed, rejected = pipe.check_contrast(Mode.RELEVANCE, [vectors[i] for i in ids], listed)
+    scores = dict(stage1)
+    listed, rejected = pipe.check_contrast(Mode.RELEVANCE, [vectors[i] for i in ids], listed, [scores[i] for i in ids])
     return dict(zip(ids, listed)), {ids[j] for j in rejected}
 
 
@@ -140,7 +156,8 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
             for q, text in data.judged_queries.items()}
     # the shipped rule's verdicts per (windows, level, query): direction-checked, held where they do
     # not act, contrast-checked; with the ids the contrast rejected
-    shipped = {(w, level): {q: contrast_checked(pipe, directed[w][q], vectors[q], level, acts[q]) for q in stage1}
+    shipped = {(w, level): {q: contrast_checked(pipe, directed[w][q], vectors[q], level, acts[q], stage1[q])
+                            for q in stage1}
                for w in windows for level in (Level.LIGHT, Level.FULL)}
     run_off = {q: dict(hits) for q, hits in stage1.items()}
     off = evaluate_run(run_off, data.qrels, seed=seed).metrics["ndcg@10"]
@@ -192,7 +209,7 @@ def render(rows: list[dict[str, Any]], candidates: int) -> str:
             shares = r["verdicts" if gated else "verdicts_every_query"]
             mix = " / ".join(f"{shares.get(k, 0.0):.2f}" for k in ("accept", "abstain", "reject"))
             if gated:
-                mix += f" ({r.get('contrast_rejected', 0)} by contrast)"
+                mix += f" ({r.get('contrast_rejected', 0)} beside an accepted candidate)"
             s = r["storage"]
             lines.append(f"| {r['collection']} | {r['windows']} | {r['queries']} ({r['queries_with_constraints']}) "
                          f"| {s['mean_bytes']:,.0f} / {s['max_bytes']:,.0f} "

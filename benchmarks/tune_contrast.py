@@ -31,17 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from relevance_levels import contrast_checked, ranking, verdicts_by_query
+from relevance_levels import collection_verdicts, contrast_checked, ranking
 
 import verirank
-from verirank.constraints import parse_constraints
-from verirank.datasets import load_beir
 from verirank.datasets.human import load_human_pairs
 from verirank.eval.metrics import bootstrap_ci, compare_runs
-from verirank.pipeline import verdicts_act
 from verirank.types import Decision, Level, Mode, Verdict
 from verirank.verifier import relevance_groups as rg
-from verirank.verifier.runtime import NearMissVerifier
 
 COSINES = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 MARGINS = (0.1, 0.15, 0.2, 0.3)
@@ -99,18 +95,12 @@ def pairwise(groups: list[dict[str, Any]], seed: int) -> dict[str, Any]:
 
 def collection_deltas(name: str, settings: list[tuple[float, float]], candidates: int, seed: int) -> dict[str, Any]:
     """nDCG@10 change of ``full`` (shipped rule) vs ``off`` per contrast setting on one collection."""
-    data = load_beir(name)
-    pipe = verirank.Pipeline.default(verifier=NearMissVerifier.load(doc_windows=3))
-    pipe.add(data.corpus)
-    directed: dict[int, dict[str, dict[str, Any]]] = {}
-    vectors: dict[str, dict[str, Any]] = {}
-    stage1, _ = verdicts_by_query(pipe, data.judged_queries, candidates, [3], directed, vectors)
-    acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(t)) for q, t in data.judged_queries.items()}
+    pipe, data, stage1, directed, vectors, acts = collection_verdicts(name, candidates)
     off = {q: dict(h) for q, h in stage1.items()}
     out = {}
     for cosine, margin in [(None, None), *settings]:
         pipe.contrast_cosine, pipe.contrast_margin = cosine, margin
-        checked = {q: contrast_checked(pipe, directed[3][q], vectors[q], Level.FULL, acts[q]) for q in stage1}
+        checked = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q]) for q in stage1}
         run = {q: ranking(stage1[q], checked[q][0], Level.FULL, pipe.rerank_weight, False, acts[q], checked[q][1])
                for q in stage1}
         diff = compare_runs(off, run, data.qrels, "ndcg@10", seed=seed)

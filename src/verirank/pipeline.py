@@ -31,7 +31,7 @@ RERANK_WEIGHT = 0.05  # final score = stage-1 cosine + RERANK_WEIGHT * (p_match 
 REJECT_PENALTY = 1.0  # kept rejected hits (keep_rejected=True) sink below every accepted one
 # relevance checks' settings a checkpoint fits (read from its meta; a pipeline copy carries them)
 FITTED_SETTINGS = ("exclusion_threshold", "direction_margin", "direction_cosine_weight", "contrast_cosine",
-                   "contrast_margin")
+                   "contrast_margin", "unrelated_gap")
 
 
 def as_documents(
@@ -82,6 +82,10 @@ class Pipeline:
         # by benchmarks/tune_contrast.py; None: not checked)
         self.contrast_cosine = verifier.meta.get("contrast_cosine") if verifier is not None else None
         self.contrast_margin = verifier.meta.get("contrast_margin") if verifier is not None else None
+        # ... and a candidate the verifier scores under its reject_beside_accept that stage 1 ranks at
+        # least unrelated_gap under an accepted one (verifier.contrast.far_below; fitted by
+        # benchmarks/tune_unrelated.py; None: not checked)
+        self.unrelated_gap = verifier.meta.get("unrelated_gap") if verifier is not None else None
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
@@ -210,8 +214,8 @@ class Pipeline:
         else ``off``. Otherwise ``candidates`` stage-1 hits (default 2k) are verified (only the top
         few at ``light``), in score order until ``budget_ms`` is spent; rejected hits are dropped
         unless ``keep_rejected`` (then returned last, marked). In relevance mode the verdicts reorder
-        and drop hits only on a query with a parsed constraint (``verdicts_act``); the contrast
-        check's rejections (``check_contrast``) act on every query.
+        and drop hits only on a query with a parsed constraint (``verdicts_act``); rejections
+        beside an accepted candidate (``check_contrast``) act on every query.
         """
         level = self.default_level if level is None else _level(level)
         mode = _mode(mode)
@@ -257,7 +261,8 @@ class Pipeline:
                 listed = self.check_direction(checked, query, cands, listed, level)
             else:
                 log.debug("latency budget %.0f ms spent before the direction check", budget_ms)
-        listed, rejected = self.check_contrast(mode, [stored[i].vector for i in ids], listed)
+        listed, rejected = self.check_contrast(mode, [stored[i].vector for i in ids], listed,
+                                               [stage1[i] for i in ids])
         verdicts, by_contrast = dict(zip(ids, listed)), {ids[j] for j in rejected}
         constraints = checked.constraints if checked is not None else []
         ranked = []
@@ -336,21 +341,31 @@ class Pipeline:
             out[i] = reversal(out[i], fit, self.direction_margin, self.direction_cosine_weight, constraint)
         return out
 
-    def check_contrast(self, mode: Mode, vectors: Sequence[np.ndarray | None],
-                       verdicts: Sequence[Verdict]) -> tuple[list[Verdict], set[int]]:
-        """Reject candidates stage 1 reads as an accepted one but the verifier scores clearly lower
-        (``verirank.verifier.contrast``; relevance mode, with a fitted ``contrast_cosine``). Returns
-        the verdicts and the positions it rejected: those act on the ranking even on a query whose
-        other verdicts do not (the pair is the evidence)."""
-        from verirank.verifier.contrast import contrast_rejection, contrasted
+    def check_contrast(self, mode: Mode, vectors: Sequence[np.ndarray | None], verdicts: Sequence[Verdict],
+                       stage1: Sequence[float | None] | None = None) -> tuple[list[Verdict], set[int]]:
+        """Reject abstentions that an accepted candidate of the same query shows to be wrong
+        (``verirank.verifier.contrast``; relevance mode): one stage 1 reads as the accepted one
+        (cosine of recall vectors at least ``contrast_cosine``) but the verifier scores
+        ``contrast_margin`` lower; one the verifier scores under ``reject_beside_accept`` and stage 1
+        ranks ``unrelated_gap`` under the accepted one (``stage1``: each candidate's cosine to the
+        query). Returns the verdicts and the positions it rejected: those act on the ranking even on
+        a query whose other verdicts do not (the accepted candidate is the evidence)."""
+        from verirank.verifier.contrast import contrast_rejection, contrasted, far_below, unrelated_rejection
 
         out = list(verdicts)
-        if mode is not Mode.RELEVANCE or self.contrast_cosine is None or self.contrast_margin is None:
+        if mode is not Mode.RELEVANCE:
             return out, set()
-        found = contrasted(out, vectors, self.contrast_cosine, self.contrast_margin)
-        for j, (i, cosine) in found.items():
-            out[j] = contrast_rejection(verdicts[j], verdicts[i], cosine)
-        return out, set(found)
+        rejected: set[int] = set()
+        if self.contrast_cosine is not None and self.contrast_margin is not None:
+            for j, (i, cosine) in contrasted(out, vectors, self.contrast_cosine, self.contrast_margin).items():
+                out[j] = contrast_rejection(verdicts[j], verdicts[i], cosine)
+                rejected.add(j)
+        below = getattr(self.verifier, "reject_beside_accept", None)
+        if self.unrelated_gap is not None and below is not None and stage1 is not None:
+            for j, (i, drop) in far_below(out, stage1, self.unrelated_gap, below).items():
+                out[j] = unrelated_rejection(out[j], out[i], drop)
+                rejected.add(j)
+        return out, rejected
 
     def reversed_fits(self, query: str, candidates: Sequence[Any], level: Level = Level.FULL) -> list[Any] | None:
         """How each candidate fits the query's reversed direction (``direction.ReversedFit``; None
@@ -418,7 +433,8 @@ class Pipeline:
         (dropped unless ``keep_rejected``); ``top_n`` keeps the first N. The query's constraints are
         checked as in ``search``: candidates are verified against the query without its exclusion
         clauses, and those that mention what it excludes or fit its reversed direction are rejected;
-        so are near-twins of an accepted candidate that the verifier scores clearly lower.
+        so are near-twins of an accepted candidate that the verifier scores clearly lower, and
+        candidates both scorers put far below an accepted one.
         """
         mode, level = _mode(mode), _level(level)
         if level is Level.OFF:
@@ -436,7 +452,8 @@ class Pipeline:
                 verdicts = self.check_exclusions(checked, self._encode_query(query), cands, verdicts)
             verdicts = self.check_direction(checked, verified, cands, verdicts, level)
         verdicts = verdicts if acts else [hold(v) for v in verdicts]
-        verdicts, by_contrast = self.check_contrast(mode, [c.vector for c in cands], verdicts)
+        verdicts, by_contrast = self.check_contrast(mode, [c.vector for c in cands], verdicts,
+                                                    [c.stage1_score for c in cands])
         ranked = []
         for i, (cand, verdict) in enumerate(zip(cands, verdicts)):
             score = self._score(float(cand.stage1_score), verdict, mode, level, keep_rejected, acts or i in by_contrast)
@@ -527,8 +544,7 @@ def hold(verdict: Verdict) -> Verdict:
     """A verdict that does not act: a rejection is reported as an abstention, with the reason why."""
     if verdict.decision is not Decision.REJECT:
         return verdict
-    return verdict.model_copy(update={"decision": Decision.ABSTAIN, "reasons": [
-        r.model_copy(update={"note": f"{r.note}; {HOLD_NOTE}"}) for r in verdict.reasons]})
+    return verdict.decided(Decision.ABSTAIN, HOLD_NOTE)
 
 
 def final_score(stage1: float, verdict: Verdict | None, weight: float, level: Level,

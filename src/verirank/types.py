@@ -156,6 +156,11 @@ class Verdict(_Frozen):
             raise ValueError("a reject verdict must carry at least one Reason")
         return self
 
+    def decided(self, decision: Decision, note: str) -> Verdict:
+        """This verdict turned into ``decision``, ``note`` (why) appended to each of its reasons."""
+        return self.model_copy(update={"decision": decision, "reasons": [
+            r.model_copy(update={"note": f"{r.note}; {note}"}) for r in self.reasons]})
+
     def rejected_for(self, reason: Reason) -> Verdict:
         """This verdict turned into a rejection, ``reason`` first (a check that found a violation)."""
         return self.model_copy(update={"decision": Decision.REJECT, "reasons": [reason, *self.reasons]})

@@ -1,6 +1,6 @@
-"""Contrast evidence: a candidate stage 1 reads as an accepted one, which the verifier scores
-clearly lower, is rejected (``verirank.verifier.contrast``), as ``Pipeline.search`` and ``rerank``
-apply it."""
+"""Evidence between candidates (``verirank.verifier.contrast``), as ``Pipeline.search`` and
+``rerank`` apply it: a candidate stage 1 reads as an accepted one, which the verifier scores clearly
+lower, is rejected; so is one both scorers put far below an accepted one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import verirank
 from verirank.types import Category, Decision, Mode, Reason, Verdict
-from verirank.verifier.contrast import contrast_rejection, contrasted
+from verirank.verifier.contrast import contrast_rejection, contrasted, far_below, unrelated_rejection
 
 BREAKFAST = "Is breakfast included in the room price?"
 INCLUDED = "The hotel breakfast is included in the room price."
@@ -47,6 +47,23 @@ def test_contrast_rejection_names_where_the_candidate_differs_from_the_accepted_
     assert "cosine 0.93" in reason.note and "0.73 vs 0.49" in reason.note
 
 
+def test_far_below_rejects_only_what_both_scorers_put_under_an_accepted_candidate():
+    verdicts = [verdict(INCLUDED, 0.73, "accept"), verdict("Dogs need daily walks.", 0.05, "abstain"),
+                verdict("Breakfast is served at seven.", 0.05, "abstain"), verdict("Dogs bark.", 0.3, "abstain"),
+                verdict("Dogs bark.", 0.02, "reject"), verdict("Dogs bark.", 0.02, "abstain"),
+                verdict(INCLUDED, 0.70, "accept")]
+    stage1 = [0.85, 0.30, 0.70, 0.30, 0.30, None, 0.60]
+    found = far_below(verdicts, stage1, gap=0.3, below=0.1)
+    # 1: both low; 2: stage 1 only 0.15 under; 3: verifier not low; 4: already rejected; 5: no score
+    assert set(found) == {1} and found[1][0] == 0 and found[1][1] == pytest.approx(0.55)
+    assert far_below(verdicts, stage1, gap=0.6, below=0.1) == {}
+    assert set(far_below(verdicts, stage1, gap=0.1, below=0.1)) == {1, 2}
+    assert far_below(verdicts[1:6], stage1[1:6], gap=0.1, below=0.1) == {}  # nothing accepted: no evidence
+    rejected = unrelated_rejection(verdicts[1], verdicts[0], 0.55)
+    assert rejected.decision is Decision.REJECT and rejected.p_match == 0.05
+    assert "0.55 below an accepted candidate" in rejected.reasons[0].note
+
+
 PAN = "Use the large pan for the sauce."
 LARGE = "Use the large pan for the sauce and the small pan for the rice."
 SMALL = "Use the small pan for the sauce and the large pan for the rice."
@@ -62,8 +79,14 @@ def test_search_and_rerank_reject_the_twin_even_on_a_query_without_a_constraint(
     hits = {h.id: h for h in pipe.search(PAN, k=3, keep_rejected=True)}
     assert hits["large"].decision is Decision.ACCEPT and hits["small"].decision is Decision.REJECT
     assert hits["small"].reasons[0].candidate_span.text.startswith("small pan")
-    assert hits["salt"].decision is Decision.ABSTAIN  # not a twin: its verdict holds, stage-1 order
-    assert [h.id for h in pipe.search(PAN, k=3)] == ["large", "salt"]
+    assert pipe.unrelated_gap is not None  # fitted into the checkpoint
+    salt = hits["salt"]  # not a twin, but both scorers put it far below the accepted candidate
+    assert salt.decision is Decision.REJECT and "unrelated" in salt.reasons[0].note
+    assert hits["large"].stage1_score - salt.stage1_score >= pipe.unrelated_gap
+    assert [h.id for h in pipe.search(PAN, k=3)] == ["large"]
+    monkeypatch.setattr(pipe, "unrelated_gap", None)
+    assert {h.id: h.decision for h in pipe.search(PAN, k=3, keep_rejected=True)}["salt"] is Decision.ABSTAIN
+    assert [h.id for h in pipe.search(PAN, k=3)] == ["large", "salt"]  # its verdict holds: stage-1 order
     reranked = pipe.rerank(PAN, [SMALL, LARGE])  # no index: the same check
     assert [h.id for h in reranked] == ["1", "0"] and reranked[1].decision is Decision.REJECT
     assert [h.id for h in pipe.rerank(PAN, [SMALL, LARGE], keep_rejected=False)] == ["1"]

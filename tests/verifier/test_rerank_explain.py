@@ -104,19 +104,33 @@ BREAKFAST = ["The hotel breakfast is included in the room price.", "The hotel br
              "The blood pressure pill is taken before breakfast.", "The hotel lunch is included in the room price."]
 
 
-def test_a_query_without_constraints_keeps_stage1_order(torch_encoder, shipped_verifier, pipe):
+def test_a_query_without_constraints_keeps_stage1_order(torch_encoder, shipped_verifier, pipe, monkeypatch):
     query = "Is breakfast included in the room price?"
     assert any(v.decision is verirank.Decision.REJECT for v in pipe.verify(query, BREAKFAST))  # verify settles
+    monkeypatch.setattr(pipe, "unrelated_gap", None)  # the one check that acts here, below
     reranked = pipe.rerank(query, BREAKFAST)
     assert [h.stage1_score for h in reranked] == sorted((h.stage1_score for h in reranked), reverse=True)
     assert [h.score for h in reranked] == [h.stage1_score for h in reranked]
     assert all(h.decision is not verirank.Decision.REJECT for h in reranked) and len(reranked) == len(BREAKFAST)
     indexed = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped_verifier)
     indexed.add(BREAKFAST)
+    monkeypatch.setattr(indexed, "unrelated_gap", None)
     full = indexed.search(query, k=4, level="full")
     assert [h.id for h in full] == [h.id for h in indexed.search(query, k=4, level="off")]
     assert all(h.verified and h.constraints == [] for h in full)
     assert indexed.search(query, k=4) == full  # with a verifier the default level is full
+
+
+def test_both_scorers_far_below_an_accepted_candidate_reject_even_without_a_constraint(pipe):
+    query = "Is breakfast included in the room price?"
+    assert pipe.unrelated_gap is not None  # fitted into the checkpoint
+    reranked = pipe.rerank(query, BREAKFAST)
+    rejected = [h for h in reranked if h.decision is verirank.Decision.REJECT]
+    assert [h.text for h in rejected] == [BREAKFAST[2]]  # the pill: p_match and stage 1 both far below
+    assert "unrelated" in rejected[0].reasons[0].note and reranked[-1] == rejected[0]
+    kept = reranked[:-1]  # the rest keep stage-1 order and score
+    assert [h.score for h in kept] == [h.stage1_score for h in kept]
+    assert [h.stage1_score for h in kept] == sorted((h.stage1_score for h in kept), reverse=True)
 
 
 def test_a_query_with_a_constraint_lets_decided_verdicts_act(pipe):

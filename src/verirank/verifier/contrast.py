@@ -1,4 +1,6 @@
-"""Contrast evidence: a candidate stage 1 cannot tell from an accepted one, scored clearly lower.
+"""Evidence between candidates: what one query's accepted candidate says about the others.
+
+Contrast: a candidate stage 1 cannot tell from an accepted one, scored clearly lower.
 
 Stage 1 reads two candidates as near-identical (the cosine of their recall vectors is at least
 ``contrast_cosine``); the verifier accepts one and scores the other at least ``contrast_margin``
@@ -9,6 +11,11 @@ the words in which it differs from the accepted one. The two learned scores deci
 pairs the candidates. Cosine and margin are fitted per checkpoint by ``benchmarks/tune_contrast.py``
 (dev question groups, the training collections' nDCG@10 lowered by at most 0.1 pt, a cosine floor
 of 0.9).
+
+Far below: a candidate the verifier scores under ``reject_beside_accept`` and stage 1 ranks at
+least ``unrelated_gap`` (cosine to the query) under an accepted one. Both scorers say it does not
+address the query while another candidate does, so it is rejected as unrelated. The gap is fitted
+per checkpoint by ``benchmarks/tune_unrelated.py``.
 """
 
 from __future__ import annotations
@@ -54,3 +61,29 @@ def contrast_rejection(verdict: Verdict, partner: Verdict, cosine: float) -> Ver
                     note=f"stage 1 reads it as an accepted candidate (cosine {cosine:.2f}) that the verifier "
                          f"scores higher (p_match {partner.p_match:.2f} vs {verdict.p_match:.2f})")
     return verdict.rejected_for(reason)
+
+
+def far_below(verdicts: Sequence[Verdict], stage1: Sequence[float | None], gap: float,
+              below: float) -> dict[int, tuple[int, float]]:
+    """Which abstentions are rejected as unrelated: index -> (index of the accepted candidate with
+    the highest stage-1 cosine, the stage-1 gap to it). A candidate with p_match under ``below``
+    whose stage-1 cosine is at least ``gap`` under that accepted candidate's."""
+    accepted = [i for i, v in enumerate(verdicts) if v.decision is Decision.ACCEPT and stage1[i] is not None]
+    if not accepted:
+        return {}
+    top = max(accepted, key=lambda i: float(stage1[i]))  # type: ignore[arg-type]
+    out: dict[int, tuple[int, float]] = {}
+    for j, verdict in enumerate(verdicts):
+        if verdict.decision is not Decision.ABSTAIN or stage1[j] is None or verdict.p_match >= below:
+            continue
+        drop = float(stage1[top]) - float(stage1[j])  # type: ignore[arg-type]
+        if drop >= gap:
+            out[j] = (top, drop)
+    return out
+
+
+def unrelated_rejection(verdict: Verdict, partner: Verdict, drop: float) -> Verdict:
+    """``verdict`` rejected as unrelated beside its accepted ``partner``: its own reasons, with why."""
+    note = (f"unrelated: p_match {verdict.p_match:.2f}, and stage 1 ranks it {drop:.2f} below an accepted "
+            f"candidate (p_match {partner.p_match:.2f})")
+    return verdict.decided(Decision.REJECT, note)

@@ -227,8 +227,7 @@ class NearMissVerifier:
         if below is None or not any(v.mode is Mode.RELEVANCE and v.decision is Decision.ACCEPT for v in verdicts):
             return verdicts
         note = f"below {below:.2f} while another candidate addresses the query"
-        return [v.model_copy(update={"decision": Decision.REJECT, "reasons": [
-                    r.model_copy(update={"note": f"{r.note}; {note}"}) for r in v.reasons]})
+        return [v.decided(Decision.REJECT, note)
                 if v.mode is Mode.RELEVANCE and v.decision is Decision.ABSTAIN and v.p_match < below else v
                 for v in verdicts]
 
