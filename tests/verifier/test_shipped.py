@@ -128,6 +128,23 @@ def test_a_match_in_a_later_window_counts(torch_encoder, shipped):
     assert hits["late"].p_match > 2 * hits["filler"].p_match
 
 
+def test_pairs_scored_in_batches_by_window_length_score_as_each_alone(torch_encoder, shipped, monkeypatch):
+    from verirank.verifier import runtime
+
+    filler = "The annual report covers staffing, budgets and the schedule of routine maintenance. "
+    texts = [filler * n + "The dog bit the man in the park." for n in (0, 9, 1, 4, 0, 12, 2)]
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+    p.add(texts)
+    q, cands = p._pair_states("the dog bit the man", texts)
+    alone = [shipped.logits(q, [c], "relevance") for c in cands]  # one candidate per call
+    monkeypatch.setattr(runtime, "PAIR_BATCH", 2)  # windows of unlike lengths in several passes
+    logits, cats, maps = shipped.logits(q, cands, "relevance")
+    np.testing.assert_allclose(logits, [a[0][0] for a in alone], atol=1e-5)
+    np.testing.assert_allclose(cats, [a[1][0] for a in alone], atol=1e-5)
+    assert all(np.allclose(m, a[2][0], atol=1e-5) for m, a in zip(maps, alone))
+    assert len(set(np.round(logits, 4))) > 3  # the pairs differ, so a mixed-up order would show
+
+
 def test_index_built_without_the_head_is_refused(tmp_path, torch_encoder, shipped):
     verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=None).add(["x y z"])
     with pytest.raises(EncoderMismatch, match="re-index"):
