@@ -77,6 +77,12 @@ def check_texts(texts: Sequence[str], what: str = "text") -> list[str]:
     return out
 
 
+def batches_by_length(lengths: Sequence[int], size: int) -> list[list[int]]:
+    """Indices of items in batches of at most ``size``, shortest first (padding stays small)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[lo : lo + size] for lo in range(0, len(order), size)]
+
+
 def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Masked mean over tokens then L2 normalisation: (B, L, D), (B, L) -> (B, D)."""
     mask_f = mask[..., None].astype(np.float32)

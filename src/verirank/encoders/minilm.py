@@ -11,7 +11,7 @@ import numpy as np
 
 from verirank._optional import require
 from verirank.encoders._tokenizer import TokenBatch, WordPieceTokenizer
-from verirank.encoders.base import EncodedBatch, check_texts, mean_pool
+from verirank.encoders.base import EncodedBatch, batches_by_length, check_texts, mean_pool
 from verirank.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,11 @@ class _MiniLMBase:
         texts = check_texts(texts)
         if state_layer is not None and not 0 <= state_layer <= LAYERS:
             raise ConfigError(f"state_layer={state_layer}; MiniLM-L6 has layers 0..{LAYERS}")
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths per batch
         pooled = np.zeros((len(texts), DIM), dtype=np.float32)
         states: list[np.ndarray] = [np.empty(0)] * len(texts)
         offsets: list[np.ndarray] = [np.empty(0)] * len(texts)
         truncated = [False] * len(texts)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for idx in batches_by_length([len(t) for t in texts], batch_size):  # similar lengths per batch
             tb = self._tokenizer([texts[i] for i in idx])
             hidden, token_hidden = self._forward(tb, state_layer)  # (B, L, D) each
             pooled[idx] = mean_pool(hidden, tb.attention_mask)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from verirank._optional import require
+from verirank.encoders.base import batches_by_length
 from verirank.errors import ConfigError
 from verirank.types import Category, Decision, Level, Mode, Reason, Span, Verdict
 
@@ -109,10 +110,8 @@ class NearMissVerifier:
         size = min(limit, self.cfg.max_doc_tokens)
         pieces = [(i, lo, hi) for i, s in enumerate(states) for lo, hi in windows(min(len(s), limit), size)]
         projected: list[np.ndarray] = [np.empty(0)] * len(pieces)
-        order = sorted(range(len(pieces)), key=lambda j: pieces[j][2] - pieces[j][1])
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
+            for idx in batches_by_length([hi - lo for _, lo, hi in pieces], batch_size):
                 x, mask = _pad([states[pieces[j][0]][pieces[j][1] : pieces[j][2]] for j in idx])
                 y = self.model.project(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
                 for row, j in enumerate(idx):
@@ -175,10 +174,10 @@ class NearMissVerifier:
         forward passes of ``PAIR_BATCH`` pairs grouped by window length."""
         if not candidates:
             return np.zeros(0), np.zeros((0, self.cfg.n_categories)), []
-        order = sorted(range(len(candidates)), key=lambda i: len(candidates[i].states))
+        batches = batches_by_length([len(c.states) for c in candidates], PAIR_BATCH)
         parts = [self._forward([queries[i] for i in idx], [candidates[i] for i in idx], [modes[i] for i in idx])
-                 for idx in (order[lo : lo + PAIR_BATCH] for lo in range(0, len(order), PAIR_BATCH))]
-        back = np.argsort(order)  # position in ``order`` of each pair
+                 for idx in batches]
+        back = np.argsort([i for idx in batches for i in idx])  # where each pair's scores landed
         maps = [m for part in parts for m in part[2]]
         return (np.concatenate([part[0] for part in parts])[back], np.concatenate([part[1] for part in parts])[back],
                 [maps[j] for j in back])
