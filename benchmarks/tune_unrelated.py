@@ -16,7 +16,8 @@ document, not missing an unrelated one.
 Reported, not fitted: question groups of the SNLI and Breaking NLI **test** splits
 (``tune_contrast.py``'s), each with ``--distractors`` statements of other groups added as unrelated
 passages: shares of positives, near-miss negatives and distractors rejected, and the both-correct
-rate (every positive accepted, every negative and distractor rejected), without and with the check.
+rate (every positive accepted, every negative and distractor rejected), without and with the check;
+and what each witness (stage 1's gap, the verifier's p_match) would reject alone.
 
     python benchmarks/tune_unrelated.py --out reports/bench/unrelated.json [--apply]
 """
@@ -96,6 +97,30 @@ def rates(pipe: verirank.Pipeline, groups: list[dict[str, Any]], seed: int) -> d
             **{f"{k}s_rejected": ci(v) for k, v in rejected.items()}, "both_correct": ci(both)}
 
 
+def witnesses(pipe: verirank.Pipeline, groups: list[dict[str, Any]], gap: float, seed: int) -> dict[str, Any]:
+    """Each witness of the check alone beside both, on the verdicts ``rerank`` gives without it: in a
+    group with an accepted candidate, an abstention is rejected by stage 1 alone when its cosine is
+    ``gap`` under the accepted one's, by the verifier alone when its p_match is under
+    ``reject_beside_accept``, and by the shipped check when both hold. Shares of distractors and
+    positives newly rejected."""
+    below = pipe.verifier.reject_beside_accept
+    rules = {"stage1_alone": lambda p, drop: drop >= gap, "verifier_alone": lambda p, drop: p < below,
+             "both": lambda p, drop: p < below and drop >= gap}
+    pipe.unrelated_gap = None
+    found: dict[str, dict[str, list[bool]]] = {r: {"distractor": [], "positive": []} for r in rules}
+    for g in groups:
+        hits = sorted(pipe.rerank(g["query"], g["candidates"], keep_rejected=True), key=lambda h: int(h.id))
+        top = max((h.stage1_score for h in hits if h.decision is Decision.ACCEPT), default=None)
+        for hit, kind in zip(hits, g["kinds"]):
+            if kind == "negative":
+                continue
+            for rule, rejects in rules.items():
+                found[rule][kind].append(top is not None and hit.decision is Decision.ABSTAIN
+                                         and rejects(hit.p_match, top - hit.stage1_score))
+    return {rule: {f"{k}s_newly_rejected": bootstrap_ci(np.array(v, dtype=float), seed=seed).model_dump()
+                   for k, v in kinds.items()} for rule, kinds in found.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-loss", type=float, default=0.0, help="nDCG@10 a collection may lose")
@@ -117,6 +142,8 @@ def main() -> None:
     for name, setting in (("test_without_check", None), ("test", gap)):
         pipe.unrelated_gap = setting
         out[name] = rates(pipe, test, args.seed)
+    if gap is not None:
+        out["test_witnesses"] = witnesses(pipe, test, gap, args.seed)
     if before is not None and before != gap:
         pipe.unrelated_gap = before
         out["test_shipped_before"] = {"gap": before, **rates(pipe, test, args.seed)}
