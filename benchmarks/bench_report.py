@@ -91,7 +91,9 @@ def _verify(v: dict[str, Any]) -> list[str]:
     ac = v["attention_change"]
     return ["## Stage-2 verification latency", "",
             f"{v['method']}. Stored tokens per candidate: mean {v['stored_tokens_mean']:.0f}; the verifier reads at "
-            f"most {v['max_doc_tokens_read']} per candidate (longer stored states are cut by the model).", "",
+            f"most {v['max_doc_tokens_read']} per candidate (longer stored states are cut by the model)"
+            + (f"; its scorer reads the {v['scored_windows']} window(s) of each with the highest MaxSim." if
+               v.get("scored_windows") else "."), "",
             table(["candidates / level", *[f"{n} ms" for n in names]], rows), "",
             table(["document length, level full", *[f"{n} ms" for n in names]], rows2), "",
             "ONNX Runtime vs torch at the largest candidate count (speed ratio): "

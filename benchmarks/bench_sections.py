@@ -220,7 +220,7 @@ def verify(ctx: Context) -> dict[str, Any]:
     v = ctx.verifier
     runtimes = {"torch": v, **ctx.onnx_verifiers}
     repeats = ctx.sizes["verify_repeats"]
-    out: dict[str, Any] = {"runtimes": list(runtimes), "max_doc_tokens_read": v.max_tokens, "by_candidates": {},
+    out: dict[str, Any] = {"runtimes": list(runtimes), "max_doc_tokens_read": v.max_tokens, "scored_windows": v.scored_windows, "by_candidates": {},
                            "by_doc_tokens": {}, "method": "NearMissVerifier.verify on stored states of real cranfield "
                            "abstracts (mean tokens in record), relevance mode; light = the top 5 only (as "
                            "Pipeline.search); ms per query, repeats interleaved over runtimes"}
@@ -288,7 +288,18 @@ def cross(ctx: Context) -> dict[str, Any]:
     def verifier_with_query_head(r: Any) -> Any:
         return lambda: r.verify(type(q)(QUERY, r.project_query(q_states), q.spans), cands, "relevance", "full")
 
-    fns = {"verifier-torch": verifier_with_query_head(v),
+    def every_window(r: Any) -> Any:
+        """The same call with the scorer reading every window of a long candidate, as before
+        ``runtime.SCORED_WINDOWS``."""
+        def run() -> Any:
+            kept, r.scored_windows = r.scored_windows, None
+            try:
+                return verifier_with_query_head(r)()
+            finally:
+                r.scored_windows = kept
+        return run
+
+    fns = {"verifier-torch": verifier_with_query_head(v), "verifier-torch-every-window": every_window(v),
            **{f"verifier-{k}": verifier_with_query_head(r) for k, r in ctx.onnx_verifiers.items()},
            "reencode-stage1-torch": lambda: ctx.torch_encoder.encode(passages, batch_size=32),
            "cross-encoder-minilm-l6": run_cross}
@@ -299,7 +310,7 @@ def cross(ctx: Context) -> dict[str, Any]:
                            "BertForSequenceClassification from the packaged MiniLM-L6 config, (query, passage) pairs "
                            "truncated at 256 tokens, batches of 32 sorted by length; re-encode = the stage-1 encoder "
                            "over the candidates (the floor under any cross-encoder)"}
-    for name in ("verifier-torch", *[f"verifier-{k}" for k in ctx.onnx_verifiers]):
+    for name in ("verifier-torch", "verifier-torch-every-window", *[f"verifier-{k}" for k in ctx.onnx_verifiers]):
         out[f"cross_over_{name}"] = ms["cross-encoder-minilm-l6"]["median"] / ms[name]["median"]
         out[f"reencode_over_{name}"] = ms["reencode-stage1-torch"]["median"] / ms[name]["median"]
     return out

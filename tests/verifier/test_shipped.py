@@ -145,6 +145,27 @@ def test_pairs_scored_in_batches_by_window_length_score_as_each_alone(torch_enco
     assert len(set(np.round(logits, 4))) > 3  # the pairs differ, so a mixed-up order would show
 
 
+def test_the_scorer_reads_the_window_maxsim_picks(torch_encoder, shipped, monkeypatch):
+    from dataclasses import replace
+
+    from verirank.verifier.runtime import windows
+
+    late = "The annual report covers staffing, budgets and the schedule of routine maintenance. " * 8 + \
+        "The dog bit the man in the park."
+    p = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped)
+    p.add([late])
+    q, (cand,) = p._pair_states("the dog bit the man", [late])
+    spans = windows(len(cand.states), shipped.cfg.max_doc_tokens, full_last=True)
+    assert len(spans) > 1 and shipped.scored_windows == 1
+    assert shipped._scored_windows(q, cand) == [spans[-1]]  # the window holding the sentence
+    each = [shipped.logits(q, [replace(cand, states=cand.states[lo:hi], spans=cand.spans[lo:hi])], "relevance")[0][0]
+            for lo, hi in spans]
+    np.testing.assert_allclose(shipped.logits(q, [cand], "relevance")[0][0], each[-1], atol=1e-5)
+    monkeypatch.setattr(shipped, "scored_windows", None)  # every window: the best of them
+    assert shipped._scored_windows(q, cand) == spans
+    np.testing.assert_allclose(shipped.logits(q, [cand], "relevance")[0][0], max(each), atol=1e-5)
+
+
 def test_index_built_without_the_head_is_refused(tmp_path, torch_encoder, shipped):
     verirank.Pipeline.default(tmp_path / "ix", encoder=torch_encoder, verifier=None).add(["x y z"])
     with pytest.raises(EncoderMismatch, match="re-index"):
