@@ -56,10 +56,12 @@ def storage(docs: list[Any], token_dim: int, max_tokens: int) -> dict[str, float
 
 def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidates: int,
                       windows: list[int], directed: dict[int, dict[str, dict[str, Any]]] | None = None,
-                      vectors: dict[str, dict[str, Any]] | None = None) -> tuple[dict, dict]:
+                      vectors: dict[str, dict[str, Any]] | None = None,
+                      whole: dict[int, dict[str, dict[str, bool]]] | None = None) -> tuple[dict, dict]:
     """Stage-1 top 100 per query, and per window budget the verdicts of the top ``candidates``; into
     ``directed`` (if given) the same verdicts after ``Pipeline.check_direction`` (what search runs
-    on a query with a direction constraint); into ``vectors`` (if given) the candidates' recall vectors."""
+    on a query with a direction constraint); into ``vectors`` (if given) the candidates' recall vectors;
+    into ``whole`` (if given), per window budget, whether each fits one scorer window."""
     verifier = pipe.verifier
     size = verifier.cfg.max_doc_tokens
     stage1: dict[str, list[tuple[str, float]]] = {}
@@ -79,35 +81,42 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
             cands = [Candidate(docs[i].text, docs[i].token_states[:cut], docs[i].token_spans[:cut], s, docs[i].vector)
                      for i, s in top]
             verdicts[w][qid] = dict(zip((i for i, _ in top), verifier.verify(q, cands, Mode.RELEVANCE, Level.FULL)))
+            if whole is not None:
+                whole.setdefault(w, {})[qid] = dict(zip((i for i, _ in top), pipe.fits_one_window(cands)))
             if directed is not None:
                 directed.setdefault(w, {})[qid] = dict(zip(verdicts[w][qid], pipe.check_direction(
                     checked, checked.core, cands, list(verdicts[w][qid].values()), Level.FULL)))
     return stage1, verdicts
 
 
-def collection_verdicts(name: str, candidates: int) -> tuple[verirank.Pipeline, Any, dict, dict, dict, dict]:
+def collection_verdicts(name: str, candidates: int) -> tuple[verirank.Pipeline, Any, dict, dict, dict, dict, dict]:
     """A classic collection indexed at 3 windows per document: the pipeline, the data and, per judged
     query, its stage-1 top 100, the direction-checked verdicts of its top ``candidates``, their
-    recall vectors, and whether its verdicts act (what the fitting scripts start from)."""
+    recall vectors, whether its verdicts act, and whether each candidate fits one scorer window (what
+    the fitting scripts start from)."""
     data = load_beir(name)
     pipe = verirank.Pipeline.default(verifier=NearMissVerifier.load(doc_windows=3))
     pipe.add(data.corpus)
     directed: dict[int, dict[str, dict[str, Any]]] = {}
     vectors: dict[str, dict[str, Any]] = {}
-    stage1, _ = verdicts_by_query(pipe, data.judged_queries, candidates, [3], directed, vectors)
+    whole: dict[int, dict[str, dict[str, bool]]] = {}
+    stage1, _ = verdicts_by_query(pipe, data.judged_queries, candidates, [3], directed, vectors, whole)
     acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(t)) for q, t in data.judged_queries.items()}
-    return pipe, data, stage1, directed[3], vectors, acts
+    return pipe, data, stage1, directed[3], vectors, acts, whole[3]
 
 
 def contrast_checked(pipe: verirank.Pipeline, verdicts: dict[str, Any], vectors: dict[str, Any], level: Level,
-                     acts: bool, stage1: list[tuple[str, float]]) -> tuple[dict[str, Any], set[str]]:
+                     acts: bool, stage1: list[tuple[str, float]],
+                     whole: dict[str, bool]) -> tuple[dict[str, Any], set[str]]:
     """What search holds of one query's verdicts at ``level`` (``hold`` where they do not act), after
     ``Pipeline.check_contrast`` over the hits it verifies (``stage1``: the query's (id, cosine)
-    hits); and the ids the contrast or unrelated check rejected."""
+    hits; ``whole``: whether each fits one scorer window); and the ids the contrast or unrelated
+    check rejected."""
     ids = list(verdicts)[:LIGHT_TOP] if level is Level.LIGHT else list(verdicts)
     listed = [verdicts[i] if acts else hold(verdicts[i]) for i in ids]
     scores = dict(stage1)
-    listed, rejected = pipe.check_contrast(Mode.RELEVANCE, [vectors[i] for i in ids], listed, [scores[i] for i in ids])
+    listed, rejected = pipe.check_contrast(Mode.RELEVANCE, [vectors[i] for i in ids], listed, [scores[i] for i in ids],
+                                           [whole[i] for i in ids])
     return dict(zip(ids, listed)), {ids[j] for j in rejected}
 
 
@@ -168,12 +177,14 @@ def measure(name: str, windows: list[int], candidates: int, seed: int, sets: Pat
     stored = pipe.index.get(pipe.index.ids(), with_states=True)
     directed: dict[int, dict[str, dict[str, Any]]] = {}
     vectors: dict[str, dict[str, Any]] = {}
-    stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows, directed, vectors)
+    whole: dict[int, dict[str, dict[str, bool]]] = {}
+    stage1, verdicts = verdicts_by_query(pipe, data.judged_queries, candidates, windows, directed, vectors, whole)
     acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(text))
             for q, text in data.judged_queries.items()}
     # the shipped rule's verdicts per (windows, level, query): direction-checked, held where they do
     # not act, contrast-checked; with the ids the contrast rejected
-    shipped = {(w, level): {q: contrast_checked(pipe, directed[w][q], vectors[q], level, acts[q], stage1[q])
+    shipped = {(w, level): {q: contrast_checked(pipe, directed[w][q], vectors[q], level, acts[q], stage1[q],
+                                                    whole[w][q])
                             for q in stage1}
                for w in windows for level in (Level.LIGHT, Level.FULL)}
     run_off = {q: dict(hits) for q, hits in stage1.items()}

@@ -95,12 +95,13 @@ def pairwise(groups: list[dict[str, Any]], seed: int) -> dict[str, Any]:
 
 def collection_deltas(name: str, settings: list[tuple[float, float]], candidates: int, seed: int) -> dict[str, Any]:
     """nDCG@10 change of ``full`` (shipped rule) vs ``off`` per contrast setting on one collection."""
-    pipe, data, stage1, directed, vectors, acts = collection_verdicts(name, candidates)
+    pipe, data, stage1, directed, vectors, acts, whole = collection_verdicts(name, candidates)
     off = {q: dict(h) for q, h in stage1.items()}
     out = {}
     for cosine, margin in [(None, None), *settings]:
         pipe.contrast_cosine, pipe.contrast_margin = cosine, margin
-        checked = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q]) for q in stage1}
+        checked = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q], whole[q])
+                   for q in stage1}
         run = {q: ranking(stage1[q], checked[q][0], Level.FULL, pipe.rerank_weight, False, acts[q], checked[q][1])
                for q in stage1}
         diff = compare_runs(off, run, data.qrels, "ndcg@10", seed=seed)

@@ -103,8 +103,9 @@ def ndcg_by_setting(collection: str, settings: list[tuple], candidates: int) -> 
     cal = verifier.calibration.relevance
     directed: dict[int, dict[str, dict]] = {}
     vectors: dict[str, dict] = {}
+    whole: dict[int, dict[str, dict[str, bool]]] = {}
     windows = verifier.doc_windows
-    stage1, by_window = verdicts_by_query(pipe, data.judged_queries, candidates, [windows], directed, vectors)
+    stage1, by_window = verdicts_by_query(pipe, data.judged_queries, candidates, [windows], directed, vectors, whole)
     verdicts = by_window[windows]
     acts = {q: verdicts_act(Mode.RELEVANCE, Level.FULL, parse_constraints(t)) for q, t in data.judged_queries.items()}
     # what the direction check rejected (it runs after the verdicts are decided, on what stays open)
@@ -122,7 +123,8 @@ def ndcg_by_setting(collection: str, settings: list[tuple], candidates: int) -> 
                          if v.decision is not Decision.ACCEPT else v for v in per_q.values()]
             settled = dict(zip(per_q, verifier.settle(redecided)))
             settled.update({d: directed[windows][q][d] for d in reversed_[q]})
-            checked, by_contrast = contrast_checked(pipe, settled, vectors[q], Level.FULL, acts[q])
+            checked, by_contrast = contrast_checked(pipe, settled, vectors[q], Level.FULL, acts[q], stage1[q],
+                                                       whole[windows][q])
             rejected += sum(v.decision is Decision.REJECT for v in checked.values())
             run[q] = ranking(stage1[q], checked, Level.FULL, weight, False, acts[q], by_contrast)
         out["settings"].append({"ndcg@10": mean_ndcg(run, data.qrels),

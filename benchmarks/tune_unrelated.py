@@ -46,14 +46,16 @@ COLLECTIONS = ("npl", "cacm", "lisa", "cranfield", "cisi", "med")
 def collection_deltas(name: str, candidates: int, seed: int) -> dict[str, Any]:
     """Per gap (None: without the check): nDCG@10 change of ``full`` vs ``off``, the number of
     unrelated rejections and how many of them are judged relevant."""
-    pipe, data, stage1, directed, vectors, acts = collection_verdicts(name, candidates)
+    pipe, data, stage1, directed, vectors, acts, whole = collection_verdicts(name, candidates)
     off = {q: dict(h) for q, h in stage1.items()}
     out: dict[str, Any] = {}
     pipe.unrelated_gap = None
-    before = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q])[1] for q in stage1}
+    before = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q], whole[q])[1]
+              for q in stage1}
     for gap in (None, *GAPS):
         pipe.unrelated_gap = gap
-        checked = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q]) for q in stage1}
+        checked = {q: contrast_checked(pipe, directed[q], vectors[q], Level.FULL, acts[q], stage1[q], whole[q])
+                   for q in stage1}
         run = {q: ranking(stage1[q], checked[q][0], Level.FULL, pipe.rerank_weight, False, acts[q], checked[q][1])
                for q in stage1}
         diff = compare_runs(off, run, data.qrels, "ndcg@10", seed=seed)

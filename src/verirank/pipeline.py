@@ -253,16 +253,16 @@ class Pipeline:
                                        started, budget_ms, acts)
         ids = list(verdicts)
         listed = [verdicts[i] for i in ids]
+        cands = candidates_of([stored[i] for i in ids], stage1)
         if acts and checked is not None:
-            cands = candidates_of([stored[i] for i in ids], stage1)
             if full_query is not None:
                 listed = self.check_exclusions(checked, full_query, cands, listed)
             if budget_ms is None or 1000 * (time.perf_counter() - started) < budget_ms:
                 listed = self.check_direction(checked, query, cands, listed, level)
             else:
                 log.debug("latency budget %.0f ms spent before the direction check", budget_ms)
-        listed, rejected = self.check_contrast(mode, [stored[i].vector for i in ids], listed,
-                                               [stage1[i] for i in ids])
+        listed, rejected = self.check_contrast(mode, [c.vector for c in cands], listed, [c.stage1_score for c in cands],
+                                               self.fits_one_window(cands))
         verdicts, by_contrast = dict(zip(ids, listed)), {ids[j] for j in rejected}
         constraints = checked.constraints if checked is not None else []
         ranked = []
@@ -342,14 +342,16 @@ class Pipeline:
         return out
 
     def check_contrast(self, mode: Mode, vectors: Sequence[np.ndarray | None], verdicts: Sequence[Verdict],
-                       stage1: Sequence[float | None] | None = None) -> tuple[list[Verdict], set[int]]:
+                       stage1: Sequence[float | None] | None = None,
+                       whole: Sequence[bool] | None = None) -> tuple[list[Verdict], set[int]]:
         """Reject abstentions that an accepted candidate of the same query shows to be wrong
         (``verirank.verifier.contrast``; relevance mode): one stage 1 reads as the accepted one
         (cosine of recall vectors at least ``contrast_cosine``) but the verifier scores
         ``contrast_margin`` lower; one the verifier scores under ``reject_beside_accept`` and stage 1
         ranks ``unrelated_gap`` under the accepted one (``stage1``: each candidate's cosine to the
-        query). Returns the verdicts and the positions it rejected: those act on the ranking even on
-        a query whose other verdicts do not (the accepted candidate is the evidence)."""
+        query). ``whole``: whether each candidate fits one scorer window (``contrast.fits_one_window``);
+        the contrast pairs only those. Returns the verdicts and the positions it rejected: those act on the
+        ranking even on a query whose other verdicts do not (the accepted candidate is the evidence)."""
         from verirank.verifier.contrast import contrast_rejection, contrasted, far_below, unrelated_rejection
 
         out = list(verdicts)
@@ -357,7 +359,7 @@ class Pipeline:
             return out, set()
         rejected: set[int] = set()
         if self.contrast_cosine is not None and self.contrast_margin is not None:
-            for j, (i, cosine) in contrasted(out, vectors, self.contrast_cosine, self.contrast_margin).items():
+            for j, (i, cosine) in contrasted(out, vectors, self.contrast_cosine, self.contrast_margin, whole).items():
                 out[j] = contrast_rejection(verdicts[j], verdicts[i], cosine)
                 rejected.add(j)
         below = getattr(self.verifier, "reject_beside_accept", None)
@@ -366,6 +368,14 @@ class Pipeline:
                 out[j] = unrelated_rejection(out[j], out[i], drop)
                 rejected.add(j)
         return out, rejected
+
+    def fits_one_window(self, candidates: Sequence[Any]) -> list[bool]:
+        """Whether each candidate fits one window of this pipeline's verifier (its p_match then scores
+        all of it)."""
+        from verirank.verifier.contrast import fits_one_window
+
+        window = self.verifier.cfg.max_doc_tokens
+        return [fits_one_window(c.text, c.states, c.spans, window) for c in candidates]
 
     def reversed_fits(self, query: str, candidates: Sequence[Any], level: Level = Level.FULL) -> list[Any] | None:
         """How each candidate fits the query's reversed direction (``direction.ReversedFit``; None
@@ -453,7 +463,7 @@ class Pipeline:
             verdicts = self.check_direction(checked, verified, cands, verdicts, level)
         verdicts = verdicts if acts else [hold(v) for v in verdicts]
         verdicts, by_contrast = self.check_contrast(mode, [c.vector for c in cands], verdicts,
-                                                    [c.stage1_score for c in cands])
+                                                    [c.stage1_score for c in cands], self.fits_one_window(cands))
         ranked = []
         for i, (cand, verdict) in enumerate(zip(cands, verdicts)):
             score = self._score(float(cand.stage1_score), verdict, mode, level, keep_rejected, acts or i in by_contrast)

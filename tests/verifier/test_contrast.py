@@ -9,7 +9,7 @@ import pytest
 
 import verirank
 from verirank.types import Category, Decision, Mode, Reason, Verdict
-from verirank.verifier.contrast import contrast_rejection, contrasted, far_below, unrelated_rejection
+from verirank.verifier.contrast import contrast_rejection, contrasted, far_below, fits_one_window, unrelated_rejection
 
 BREAKFAST = "Is breakfast included in the room price?"
 INCLUDED = "The hotel breakfast is included in the room price."
@@ -37,6 +37,10 @@ def test_contrast_rejects_only_a_near_twin_of_an_accepted_candidate_scored_clear
     assert set(found) == {1} and found[1][0] == 0 and found[1][1] > 0.99
     assert contrasted(verdicts, vectors, min_cosine=0.8, margin=0.3) == {}
     assert contrasted([v.model_copy(update={"decision": Decision.ABSTAIN}) for v in verdicts], vectors, 0.8, 0.2) == {}
+    # a candidate longer than one scorer window is not paired, as the twin nor as the accepted partner
+    assert contrasted(verdicts, vectors, 0.8, 0.2, whole=[True, False, True, True, True, True]) == {}
+    assert contrasted(verdicts, vectors, 0.8, 0.2, whole=[False, True, True, True, True, True]) == {}
+    assert set(contrasted(verdicts, vectors, 0.8, 0.2, whole=[True] * 6)) == {1}
 
 
 def test_contrast_rejection_names_where_the_candidate_differs_from_the_accepted_one():
@@ -94,5 +98,33 @@ def test_search_and_rerank_reject_the_twin_even_on_a_query_without_a_constraint(
     vectors = [unit(1, 0), unit(1, 0)]
     assert pipe.check_contrast(Mode.RELEVANCE, vectors, twins)[1] == {1}
     assert pipe.check_contrast(Mode.IDENTITY, vectors, twins) == (twins, set())  # identity decides on p_match
+    assert pipe.check_contrast(Mode.RELEVANCE, vectors, twins, whole=[True, True])[1] == {1}
+    assert pipe.check_contrast(Mode.RELEVANCE, vectors, twins, whole=[True, False])[1] == set()
     monkeypatch.setattr(pipe, "contrast_cosine", None)  # without the check the twin abstains and stays
     assert [h.id for h in pipe.search(PAN, k=3)][:2] == ["large", "small"]
+
+
+def test_fits_one_window_needs_the_stored_states_to_cover_the_text():
+    states, spans = np.zeros((3, 4)), np.array([[0, 3], [4, 7], [8, 12]])
+    assert fits_one_window("the dog ran.", states, spans, window=3)
+    assert not fits_one_window("the dog ran.", states, spans, window=2)  # more states than one window
+    assert not fits_one_window("the dog ran far away.", states, spans, window=3)  # the index cut the rest
+    assert fits_one_window("the dog ran.  ", states, None, window=3)
+
+
+def test_search_and_rerank_tell_the_contrast_which_candidates_fit_one_window(torch_encoder, shipped_verifier,
+                                                                             monkeypatch):
+    """The contrast pairs only candidates within one scorer window (two long documents stage 1 reads
+    as near-identical are mostly two documents on one subject, each scored as one of its windows)."""
+    pipe = verirank.Pipeline.default(encoder=torch_encoder, verifier=shipped_verifier)
+    long_text = "The kitchen notes below were written for the new cooks of the harbour restaurant. " * 6 + SMALL
+    pipe.add([LARGE, long_text], ids=["short", "long"])
+    seen = []
+    check = pipe.check_contrast
+    monkeypatch.setattr(pipe, "check_contrast", lambda *a, **k: seen.append(a[4]) or check(*a, **k))
+    hits = pipe.search(PAN, k=2, keep_rejected=True)
+    assert seen[-1] == [h.id == "short" for h in sorted(hits, key=lambda h: -h.stage1_score)]
+    stored = {d.id: len(d.token_states) for d in pipe.index.get(["short", "long"], with_states=True)}
+    assert stored["short"] <= pipe.verifier.cfg.max_doc_tokens < stored["long"]
+    pipe.rerank(PAN, [LARGE, long_text])
+    assert seen[-1] == [True, False]

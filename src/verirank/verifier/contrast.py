@@ -8,9 +8,11 @@ lower. What sets the two apart is then something the query asks about ("Use the 
 sauce.": "Use the small pan for the sauce and the large pan for the rice." beside an accepted "Use
 the large pan for the sauce and the small pan for the rice."), so the lower one is rejected, naming
 the words in which it differs from the accepted one. The two learned scores decide; the rule only
-pairs the candidates. Cosine and margin are fitted per checkpoint by ``benchmarks/tune_contrast.py``
-(dev question groups, the training collections' nDCG@10 lowered by at most 0.1 pt, a cosine floor
-of 0.9).
+pairs the candidates, and only candidates that fit one scorer window: a longer one scores as one
+of its windows, and two long documents near-identical to stage 1 are mostly two documents on one
+subject (cranfield's part I and part II of a report), whose windows' gap says nothing the query
+asks. Cosine and margin are fitted per checkpoint by ``benchmarks/tune_contrast.py`` (dev question
+groups, the training collections' nDCG@10 lowered by at most 0.1 pt, a cosine floor of 0.9).
 
 Far below: a candidate the verifier scores under ``reject_beside_accept`` and stage 1 ranks at
 least ``unrelated_gap`` (cosine to the query) under an accepted one. Both scorers say it does not
@@ -27,17 +29,28 @@ import numpy as np
 from verirank.types import Category, Decision, Reason, Verdict
 
 
+def fits_one_window(text: str, states: np.ndarray, spans: np.ndarray | None, window: int) -> bool:
+    """Whether a candidate's p_match is a score of all of it: its stored token states are one scorer
+    window and reach the end of its text (an index that stores fewer windows than the text needs
+    cuts the rest)."""
+    if len(states) > window:
+        return False
+    return spans is None or len(spans) == 0 or int(spans[-1][1]) >= len(text.rstrip())
+
+
 def contrasted(verdicts: Sequence[Verdict], vectors: Sequence[np.ndarray | None], min_cosine: float,
-               margin: float) -> dict[int, tuple[int, float]]:
+               margin: float, whole: Sequence[bool] | None = None) -> dict[int, tuple[int, float]]:
     """Which verdicts the contrast rejects: index -> (index of the accepted partner, their stage-1
-    cosine). A candidate already rejected, or without a recall vector, is left alone; the partner
-    is the accepted candidate with the highest p_match among those that qualify."""
-    accepted = [i for i, v in enumerate(verdicts) if v.decision is Decision.ACCEPT and vectors[i] is not None]
+    cosine). A candidate already rejected, without a recall vector, or (``whole``) whose p_match is
+    not a score of all of it, is left alone; the partner is the accepted candidate with the highest
+    p_match among those that qualify."""
+    paired = [vectors[i] is not None and (whole is None or whole[i]) for i in range(len(verdicts))]
+    accepted = [i for i, v in enumerate(verdicts) if v.decision is Decision.ACCEPT and paired[i]]
     out: dict[int, tuple[int, float]] = {}
     if not accepted:
         return out
     for j, verdict in enumerate(verdicts):
-        if verdict.decision is not Decision.ABSTAIN or vectors[j] is None:
+        if verdict.decision is not Decision.ABSTAIN or not paired[j]:
             continue
         partners = [(verdicts[i].p_match, i, float(np.dot(vectors[i], vectors[j]))) for i in accepted]
         partners = [(p, i, c) for p, i, c in partners if c >= min_cosine and p - verdict.p_match >= margin]
