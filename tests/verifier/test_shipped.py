@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("torch")
 
 import verirank  # noqa: E402
-from verirank.errors import EncoderMismatch  # noqa: E402
+from verirank.errors import ConfigError, EncoderMismatch  # noqa: E402
 from verirank.verifier import checkpoint  # noqa: E402
 from verirank.verifier.runtime import NearMissVerifier  # noqa: E402
 
@@ -161,6 +161,10 @@ def test_the_scorer_reads_the_window_maxsim_picks(torch_encoder, shipped, monkey
     each = [shipped.logits(q, [replace(cand, states=cand.states[lo:hi], spans=cand.spans[lo:hi])], "relevance")[0][0]
             for lo, hi in spans]
     np.testing.assert_allclose(shipped.logits(q, [cand], "relevance")[0][0], each[-1], atol=1e-5)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ConfigError, match="scored_windows"):
+            shipped.scored_windows = bad
+    assert shipped.scored_windows == 1  # a refused value leaves the setting as it was
     monkeypatch.setattr(shipped, "scored_windows", None)  # every window: the best of them
     assert shipped._scored_windows(q, cand) == spans
     np.testing.assert_allclose(shipped.logits(q, [cand], "relevance")[0][0], max(each), atol=1e-5)

@@ -70,8 +70,7 @@ class NearMissVerifier:
         self.path = path
         self.cfg = model.cfg
         self.doc_windows = doc_windows
-        # how many of a candidate's windows the scorer reads, by MaxSim (None: every window)
-        self.scored_windows: int | None = SCORED_WINDOWS
+        self.scored_windows = SCORED_WINDOWS
         # relevance mode: once a query's candidate is accepted, abstentions below this p_match are
         # rejected (fitted by benchmarks/tune_rerank.py; None: never)
         self.reject_beside_accept: float | None = meta.get("reject_beside_accept")
@@ -88,6 +87,18 @@ class NearMissVerifier:
         directory = Path(path) if path is not None else checkpoint.shipped_path()
         model, calibration, meta = checkpoint.load(directory)
         return cls(model, calibration, meta, directory, doc_windows)
+
+    @property
+    def scored_windows(self) -> int | None:
+        """How many of a long candidate's windows the scorer reads, those with the highest MaxSim
+        against the query (None: every window)."""
+        return self._scored_windows_n
+
+    @scored_windows.setter
+    def scored_windows(self, n: int | None) -> None:
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise ConfigError(f"scored_windows must be a positive integer or None (every window), got {n!r}")
+        self._scored_windows_n = n
 
     # ---- TokenHead protocol (what the index stores) ----------------------------------------
     @property
