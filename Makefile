@@ -51,6 +51,7 @@ runs/verifier_previous/verifier.json:
 reports: $(STAMP) runs/verifier_previous/verifier.json
 	$(BIN)/python benchmarks/eval_verifier.py --previous runs/verifier_previous --seed 0 --out reports/verifier_eval
 	$(BIN)/python benchmarks/verify_latency.py --seed 0 --out reports/bench/verify_latency.json
+	$(BIN)/python benchmarks/question_polarity.py --seed 0 --out reports/bench/question_polarity.json
 	$(BIN)/python benchmarks/index_npl.py --out reports/bench/index_npl.json
 	OMP_NUM_THREADS=1 nice -n 19 $(BIN)/python benchmarks/load_test.py --clients 200 --requests 20 --seed 0 \
 		--out reports/bench/load_test.json

@@ -18,6 +18,8 @@ from harness import interleaved_ms, summary
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUERY = "what similarity laws must be obeyed when constructing aeroelastic models of heated high speed aircraft"
+# a yes/no question's second reading (Pipeline.opposite_questions) costs its own encoder pass: one of this length
+OPPOSITE = "must similarity laws not be obeyed when constructing aeroelastic models of heated high speed aircraft?"
 logging.getLogger("verirank.encoders.minilm").setLevel(logging.ERROR)  # truncation notes, per batch
 
 
@@ -299,7 +301,18 @@ def cross(ctx: Context) -> dict[str, Any]:
                 r.scored_windows = kept
         return run
 
+    def both_ways(r: Any) -> Any:
+        """A yes/no question read both ways (``Pipeline.opposite_questions``): the opposite question's
+        encoder and token-head passes, then one verify() over both readings."""
+        def run() -> Any:
+            enc = ctx.torch_encoder.encode([OPPOSITE], state_layer=r.state_layer)
+            opposite = type(q)(OPPOSITE, r.project_query(enc.token_states[0]), enc.offsets[0][: r.cfg.max_query_tokens])
+            return r.verify(type(q)(QUERY, r.project_query(q_states), q.spans), cands, "relevance", "full",
+                            opposite=opposite)
+        return run
+
     fns = {"verifier-torch": verifier_with_query_head(v), "verifier-torch-every-window": every_window(v),
+           "verifier-torch-yes-no-question": both_ways(v),
            **{f"verifier-{k}": verifier_with_query_head(r) for k, r in ctx.onnx_verifiers.items()},
            "reencode-stage1-torch": lambda: ctx.torch_encoder.encode(passages, batch_size=32),
            "cross-encoder-minilm-l6": run_cross}
@@ -310,7 +323,8 @@ def cross(ctx: Context) -> dict[str, Any]:
                            "BertForSequenceClassification from the packaged MiniLM-L6 config, (query, passage) pairs "
                            "truncated at 256 tokens, batches of 32 sorted by length; re-encode = the stage-1 encoder "
                            "over the candidates (the floor under any cross-encoder)"}
-    for name in ("verifier-torch", "verifier-torch-every-window", *[f"verifier-{k}" for k in ctx.onnx_verifiers]):
+    for name in ("verifier-torch", "verifier-torch-every-window", "verifier-torch-yes-no-question",
+                 *[f"verifier-{k}" for k in ctx.onnx_verifiers]):
         out[f"cross_over_{name}"] = ms["cross-encoder-minilm-l6"]["median"] / ms[name]["median"]
         out[f"reencode_over_{name}"] = ms["reencode-stage1-torch"]["median"] / ms[name]["median"]
     return out

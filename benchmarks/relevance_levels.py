@@ -72,7 +72,8 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
         encoded = pipe.encoder.encode([text], state_layer=verifier.state_layer)
         q = query_states(verifier, text, encoded)
         top = stage1[qid][:candidates]
-        checked = parse_constraints(text) if directed is not None else None
+        checked = parse_constraints(text)
+        opposite = pipe.opposite_reading(checked)  # a yes/no question is also read the other way, as in search
         docs = {d.id: d for d in pipe.index.get([i for i, _ in top], with_states=True)}
         if vectors is not None:
             vectors[qid] = {i: docs[i].vector for i, _ in top}
@@ -80,7 +81,8 @@ def verdicts_by_query(pipe: verirank.Pipeline, queries: dict[str, str], candidat
             cut = w * size
             cands = [Candidate(docs[i].text, docs[i].token_states[:cut], docs[i].token_spans[:cut], s, docs[i].vector)
                      for i, s in top]
-            verdicts[w][qid] = dict(zip((i for i, _ in top), verifier.verify(q, cands, Mode.RELEVANCE, Level.FULL)))
+            verified = verifier.verify(q, cands, Mode.RELEVANCE, Level.FULL, opposite=opposite)
+            verdicts[w][qid] = dict(zip((i for i, _ in top), verified))
             if whole is not None:
                 whole.setdefault(w, {})[qid] = dict(zip((i for i, _ in top), pipe.fits_one_window(cands)))
             if directed is not None:

@@ -39,9 +39,11 @@ def test_bench_quick_writes_record_and_markdown(tmp_path):
     assert set(s["verify"]["by_candidates"]["10/full"]) == {"torch", "onnx-fp32", "onnx-int8"}
     assert set(s["verify"]["by_doc_tokens"]) == {"32", "128"}
     assert s["cross"]["cross_over_verifier-torch"] > 0 and s["cross"]["reencode_over_verifier-torch"] > 0
+    assert s["cross"]["cross_over_verifier-torch-yes-no-question"] > 0
     e2e = s["e2e"]
     assert e2e["docs"] == 500 and e2e["build"]["docs_per_s"] > 0 and e2e["peak_rss_mb"] > 0
     assert {"p50", "p95"} <= set(e2e["latency_ms"]["full, 100 candidates"])
     assert e2e["large_index"]["bytes_per_document"]["total"] > 0
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Targets" in markdown and "## End to end" in markdown
+    assert "a yes/no question read both ways" in markdown

@@ -17,6 +17,7 @@ from typing import Any
 
 from verirank.errors import InputError
 from verirank.nearmiss._nlp import nlp
+from verirank.questions import opposite_question
 from verirank.types import Constraint, ConstraintKind, QueryConstraints
 
 MAX_QUERY_CHARS = 10_000
@@ -44,7 +45,8 @@ def parse_constraints(query: str) -> QueryConstraints:
     unique = {(c.kind, c.start, c.end): c for c in [c for c, _ in exclusions] + kept}
     ordered = sorted(unique.values(), key=lambda c: (c.start, c.end, _KIND_ORDER[c.kind]))
     ordered = [c.model_copy(update={"text": query[c.start : c.end]}) for c in ordered]  # the query's own case
-    return QueryConstraints(query=query, core=_core(query, cuts), constraints=ordered)
+    opposite = None if exclusions else opposite_question(query, doc)
+    return QueryConstraints(query=query, core=_core(query, cuts), constraints=ordered, opposite=opposite)
 
 
 _KIND_ORDER = {kind: n for n, kind in enumerate(ConstraintKind)}

@@ -86,6 +86,9 @@ class Pipeline:
         # least unrelated_gap under an accepted one (verifier.contrast.far_below; fitted by
         # benchmarks/tune_unrelated.py; None: not checked)
         self.unrelated_gap = verifier.meta.get("unrelated_gap") if verifier is not None else None
+        # relevance mode also scores a yes/no question asked the other way and accepts what either
+        # reading accepts (verirank.questions; benchmarks/question_polarity.py measures it)
+        self.opposite_questions = True
         self.token_head: TokenHead = verifier if verifier is not None else IdentityHead(encoder.dim)
         self.index = index
         # told (stage, seconds) after each index round trip of search ("recall"); the service's metrics
@@ -250,7 +253,7 @@ class Pipeline:
         to_verify = raw[:LIGHT_TOP] if level is Level.LIGHT else raw
         stage1 = {h.id: h.score for h in to_verify}
         verdicts = self._verify_stored(query, encoded, [stored[h.id] for h in to_verify], stage1, mode, level,
-                                       started, budget_ms, acts)
+                                       started, budget_ms, acts, self.opposite_reading(checked))
         ids = list(verdicts)
         listed = [verdicts[i] for i in ids]
         cands = candidates_of([stored[i] for i in ids], stage1)
@@ -291,6 +294,15 @@ class Pipeline:
         ``verdicts_act``); in relevance mode only decided verdicts (accept / reject) move a hit."""
         return final_score(stage1, verdict if acts else None, self.rerank_weight, level, keep_rejected,
                            move_abstained=mode is not Mode.RELEVANCE)
+
+    def opposite_reading(self, checked: QueryConstraints | None) -> Any:
+        """The verifier's input for a yes/no question asked the other way (``checked.opposite``), to pass
+        as ``verify(..., opposite=)``; None for any other query or with ``opposite_questions`` off."""
+        if not self.opposite_questions or checked is None or checked.opposite is None:
+            return None
+        from verirank.verifier.runtime import query_states
+
+        return query_states(self.verifier, checked.opposite, self._encode_query(checked.opposite))
 
     def _constraints(self, query: str) -> QueryConstraints | None:
         """The query's parsed constraints, or None without the parser (the ``nearmiss`` extra)."""
@@ -397,7 +409,8 @@ class Pipeline:
                 for pm, c in zip(p, candidates)]
 
     def _verify_stored(self, query: str, encoded: Any, docs: Sequence[Any], stage1: dict[str, float], mode: Mode,
-                       level: Level, started: float, budget_ms: float | None, acts: bool = True) -> dict[str, Verdict]:
+                       level: Level, started: float, budget_ms: float | None, acts: bool = True,
+                       opposite: Any = None) -> dict[str, Verdict]:
         from verirank.verifier.runtime import query_states
 
         q = query_states(self.verifier, query, encoded)
@@ -409,7 +422,7 @@ class Pipeline:
                 break
             part = docs[lo : lo + chunk]
             cands = candidates_of(part, stage1)
-            for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level, settle=False)):
+            for doc, verdict in zip(part, self.verifier.verify(q, cands, mode, level, settle=False, opposite=opposite)):
                 out[doc.id] = verdict if acts else hold(verdict)
         if not acts:
             return out
@@ -423,9 +436,14 @@ class Pipeline:
         mode: str | Mode = Mode.RELEVANCE,
         level: str | Level = Level.FULL,
     ) -> list[Verdict]:
-        """Verdicts for ``query`` against each candidate text (no index needed)."""
+        """Verdicts for ``query`` against each candidate text (no index needed). In relevance mode a
+        yes/no question is also read the other way (``verirank.questions``)."""
+        mode = _mode(mode)
         q, cands = self._pair_states(query, candidates)
-        return self.verifier.verify(q, cands, _mode(mode), _level(level)) if cands else []
+        if not cands:
+            return []
+        opposite = self.opposite_reading(self._constraints(query)) if mode is Mode.RELEVANCE else None
+        return self.verifier.verify(q, cands, mode, _level(level), opposite=opposite)
 
     def rerank(
         self,
@@ -456,7 +474,8 @@ class Pipeline:
         excluding = acts and checked is not None and bool(checked.exclusions) and self.exclusion_threshold is not None
         verified = checked.core if excluding else query  # as in search: verified without its exclusion clauses
         q, cands = self._pair_states(verified, candidates)
-        verdicts = self.verifier.verify(q, cands, mode, level, settle=acts) if cands else []
+        opposite = self.opposite_reading(checked)
+        verdicts = self.verifier.verify(q, cands, mode, level, settle=acts, opposite=opposite) if cands else []
         if acts and checked is not None and cands:
             if excluding:
                 verdicts = self.check_exclusions(checked, self._encode_query(query), cands, verdicts)
@@ -485,7 +504,8 @@ class Pipeline:
             raise ConfigError("explain needs a verdict; pick level light, full or strict")
         q, cands = self._pair_states(query, [candidate])
         sim, window = self.verifier.alignment(q, cands[0], mode)  # a long candidate: its best window
-        verdict = self.verifier.verify(q, cands, mode, level)[0]
+        opposite = self.opposite_reading(self._constraints(query)) if mode is Mode.RELEVANCE else None
+        verdict = self.verifier.verify(q, cands, mode, level, opposite=opposite)[0]  # as verify() decides
         return TokenAlignment(
             query=query, candidate=candidate,
             query_tokens=_token_spans(query, q.spans), candidate_tokens=_token_spans(candidate, window.spans),

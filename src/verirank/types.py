@@ -85,12 +85,16 @@ class QueryConstraints(_Frozen):
     """A query, its ``core`` and its constraints in query order.
 
     ``core`` is the query with its exclusion clauses cut out (the query itself when it has none,
-    or when nothing else would be left), for stage-1 search.
+    or when nothing else would be left), for stage-1 search. ``opposite`` is a yes/no question
+    asked the other way ("Is breakfast not included ...?" for "Is breakfast included ...?"; None
+    for any other query): a passage answers the question whichever way it answers, so relevance
+    verification reads both (``verirank.questions``).
     """
 
     query: str
     core: str
     constraints: list[Constraint] = Field(default_factory=list)
+    opposite: str | None = None
 
     @model_validator(mode="after")
     def _spans_match_query(self) -> QueryConstraints:

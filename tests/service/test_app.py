@@ -71,6 +71,15 @@ def test_verify(client):
     assert verdict["decision"] == "reject" and verdict["reasons"][0]["candidate_span"]["text"]
 
 
+def test_verify_reads_a_yes_no_question_both_ways(client):
+    # the service's batched verifier takes the opposite question too (the passage says no, and answers)
+    res = client.post("/v1/verify", json={"query": "Is breakfast included in the room price?",
+                                          "candidates": ["The hotel breakfast is not included in the room price."]})
+    assert res.status_code == 200, res.text
+    (verdict,) = res.json()
+    assert verdict["decision"] == "accept" and "asked the other way" in verdict["reasons"][0]["note"]
+
+
 def test_rerank_is_cohere_compatible(client):
     docs = ["stocks fell on monday", {"text": "the man bit the dog"}, "the dog bit the man"]
     res = client.post("/v1/rerank", json={"model": "rerank-english-v3.0", "query": "the dog bit the man",

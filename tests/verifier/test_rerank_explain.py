@@ -150,3 +150,36 @@ def test_rerank_checks_exclusions_like_search(pipe):
     reason = hits[1].reasons[0]
     assert reason.category is verirank.Category.EXCLUSION and reason.candidate_span.text == "pool"
     assert reason.query_span.text == "pool"
+
+
+def test_a_yes_no_question_is_answered_either_way(pipe):
+    question = "Is breakfast included in the room price?"
+    says_no = "The hotel breakfast is not included in the room price."
+    texts = ["The hotel breakfast is included in the room price.", says_no, "The museum is north of the river."]
+    both = pipe.verify(question, texts)
+    pipe.opposite_questions = False
+    try:
+        one = pipe.verify(question, texts)
+    finally:
+        pipe.opposite_questions = True
+    # read one way, the passage that says no is not accepted; read both ways it is, saying why
+    assert one[1].decision is not verirank.Decision.ACCEPT
+    assert both[1].decision is verirank.Decision.ACCEPT
+    assert "asked the other way: 'Is breakfast not included in the room price?'" in both[1].reasons[0].note
+    # the other reading only ever adds an acceptance
+    assert both[0].decision is one[0].decision is verirank.Decision.ACCEPT
+    assert both[0].p_match == pytest.approx(one[0].p_match, abs=1e-5)  # batched beside the other reading
+    assert both[2].decision is not verirank.Decision.ACCEPT
+    hits = pipe.rerank(question, texts)
+    assert {h.id for h in hits if h.decision is verirank.Decision.ACCEPT} == {"0", "1"}
+    assert pipe.explain(question, says_no).verdict.decision is verirank.Decision.ACCEPT  # explain decides as verify
+
+
+def test_identity_mode_reads_the_question_one_way(pipe):
+    question = "Is breakfast included in the room price?"
+    q, cands = pipe._pair_states(question, ["Is breakfast not included in the room price?"])
+    opposite = pipe.opposite_reading(pipe._constraints(question))
+    assert VerifyJob(q, cands, verirank.Mode.IDENTITY, opposite=opposite).queries() == [q]
+    assert len(VerifyJob(q, cands, verirank.Mode.RELEVANCE, opposite=opposite).queries()) == 2
+    assert pipe.verify(question, ["Is breakfast not included in the room price?"], mode="identity")[0].decision \
+        is not verirank.Decision.ACCEPT

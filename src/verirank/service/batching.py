@@ -181,10 +181,10 @@ class CoalescingVerifier:
         return self.inner.settle(verdicts)  # type: ignore[no-any-return]
 
     def verify(self, query: Any, candidates: Sequence[Any], mode: Any = "relevance", level: Any = "full",
-               settle: bool = True) -> list[Any]:
+               settle: bool = True, opposite: Any = None) -> list[Any]:
         from verirank.verifier.runtime import VerifyJob
 
-        return self._verify(VerifyJob(query, list(candidates), mode, level, settle))  # type: ignore[no-any-return]
+        return self._verify(VerifyJob(query, list(candidates), mode, level, settle, opposite))  # type: ignore[no-any-return]
 
     def logits(self, query: Any, candidates: Sequence[Any], mode: Any) -> Any:
         return self.inner.logits(query, candidates, mode)

@@ -47,13 +47,15 @@ class QueryStates:
     text: str
     states: np.ndarray  # (Lq, token_dim) head output
     spans: np.ndarray  # (Lq, 2)
+    vector: np.ndarray | None = None  # (D,) recall vector, L2-normalised
 
 
 def query_states(verifier: Any, text: str, encoded: Any) -> QueryStates:
-    """A query's verifier input from its encoding (row 0 of ``encoded``): head states and spans,
-    cut to ``max_query_tokens``. ``verifier`` is a NearMissVerifier or a stand-in with its API."""
+    """A query's verifier input from its encoding (row 0 of ``encoded``): head states, spans (cut
+    to ``max_query_tokens``) and recall vector. ``verifier`` is a NearMissVerifier or a stand-in
+    with its API."""
     return QueryStates(text, verifier.project_query(encoded.token_states[0]),
-                       encoded.offsets[0][: verifier.cfg.max_query_tokens])
+                       encoded.offsets[0][: verifier.cfg.max_query_tokens], np.asarray(encoded.pooled[0]))
 
 
 class NearMissVerifier:
@@ -232,33 +234,38 @@ class NearMissVerifier:
                                                for i, (qs, c) in enumerate(zip(queries, candidates))]
 
     def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
-               level: Level | str = Level.FULL, settle: bool = True) -> list[Verdict]:
-        """Verdicts for ``query`` against each candidate, decided together (``settle``) unless told not to."""
-        mode, level = Mode(mode), Level(level)
-        if level is Level.OFF:
+               level: Level | str = Level.FULL, settle: bool = True, opposite: QueryStates | None = None) -> list[Verdict]:
+        """Verdicts for ``query`` against each candidate, decided together (``settle``) unless told not to.
+        In relevance mode ``opposite`` is the yes/no question asked the other way
+        (``verirank.questions``): a candidate it accepts is accepted (``answered``)."""
+        if Level(level) is Level.OFF:
             raise ConfigError("level='off' skips verification; call search(level='off') or pick light/full/strict")
-        n = len(candidates)
-        logits, cats, maps, best = self._best_windows([query] * n, candidates, [mode] * n)
-        verdicts = self._verdicts(query, best, self.calibrated(logits, mode), cats, maps, mode, level)
-        return self.settle(verdicts) if settle else verdicts
+        return self.verify_many([VerifyJob(query, candidates, Mode(mode), Level(level), settle, opposite)])[0]
 
     def verify_many(self, jobs: Sequence[VerifyJob]) -> list[list[Verdict]]:
         """Verdicts for several queries' candidates from one forward pass over all their pairs
         (what the service's micro-batcher runs); same verdicts as ``verify`` on each job."""
         if any(Level(job.level) is Level.OFF for job in jobs):
             raise ConfigError("level='off' skips verification; pick light/full/strict")
-        pairs = [(job, cand) for job in jobs for cand in job.candidates]
-        modes = [Mode(job.mode) for job, _ in pairs]
-        logits, cats, maps, best = self._best_windows([job.query for job, _ in pairs], [c for _, c in pairs], modes)
+        asked = [(job, q) for job in jobs for q in job.queries()]
+        pairs = [(q, cand if q is job.query else own_cosine(cand, q), Mode(job.mode))
+                 for job, q in asked for cand in job.candidates]
+        logits, cats, maps, best = self._best_windows([q for q, _, _ in pairs], [c for _, c, _ in pairs],
+                                                      [m for _, _, m in pairs])
         out: list[list[Verdict]] = []
         i = 0
         for job in jobs:
             mode, level = Mode(job.mode), Level(job.level)
             n = len(job.candidates)
-            p = self.calibrated(logits[i : i + n], mode)
-            verdicts = self._verdicts(job.query, best[i : i + n], p, cats[i : i + n], maps[i : i + n], mode, level)
+            readings = []
+            for q in job.queries():
+                p = self.calibrated(logits[i : i + n], mode)
+                readings.append(self._verdicts(q, best[i : i + n], p, cats[i : i + n], maps[i : i + n], mode, level))
+                i += n
+            verdicts = readings[0]
+            if len(readings) > 1:
+                verdicts = [answered(v, o, job.opposite.text) for v, o in zip(verdicts, readings[1])]  # type: ignore[union-attr]
             out.append(self.settle(verdicts) if job.settle else verdicts)
-            i += n
         return out
 
     def settle(self, verdicts: list[Verdict]) -> list[Verdict]:
@@ -294,6 +301,31 @@ class VerifyJob:
     mode: Mode = Mode.RELEVANCE
     level: Level = Level.FULL
     settle: bool = True
+    opposite: QueryStates | None = None  # relevance mode: the yes/no question asked the other way
+
+    def queries(self) -> list[QueryStates]:
+        """What each candidate is scored against: the query, then (relevance mode) its opposite."""
+        if self.opposite is None or Mode(self.mode) is not Mode.RELEVANCE:
+            return [self.query]
+        return [self.query, self.opposite]
+
+
+def own_cosine(candidate: Candidate, query: QueryStates) -> Candidate:
+    """``candidate`` carrying its stage-1 cosine with ``query`` (the scorer reads it), when both
+    recall vectors are known; as it is otherwise."""
+    if candidate.vector is None or query.vector is None:
+        return candidate
+    return replace(candidate, stage1_score=float(candidate.vector @ query.vector))
+
+
+def answered(verdict: Verdict, other: Verdict, opposite: str) -> Verdict:
+    """A candidate's verdict against a yes/no question, given its verdict against the question asked
+    the other way (``other``): the passage answers the question either way, so where only ``other``
+    accepts it, that one stands, saying why."""
+    if other.decision is not Decision.ACCEPT or verdict.decision is Decision.ACCEPT:
+        return verdict
+    note = f"answers the question asked the other way: {opposite!r}"
+    return other.model_copy(update={"reasons": [r.model_copy(update={"note": note}) for r in other.reasons]})
 
 
 def windows(n_tokens: int, size: int, full_last: bool = False) -> list[tuple[int, int]]:
