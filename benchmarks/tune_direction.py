@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 import verirank
+from verirank.constraints import parse_constraints
 from verirank.datasets.human import HUMAN_SETS, load_human_pairs
 from verirank.eval.metrics import auroc, bootstrap_ci
 from verirank.verifier.relevance_groups import direction_examples
@@ -47,7 +48,8 @@ def gaps(pipe: verirank.Pipeline, split: str) -> dict[str, Any]:
         if fits is None:
             skipped += 1
             continue
-        p = [v.p_match for v in pipe.verifier.verify(q, cands, settle=False)]
+        opposite = pipe.opposite_reading(parse_constraints(g.query))  # a yes/no question read both ways, as in search
+        p = [v.p_match for v in pipe.verifier.verify(q, cands, settle=False, opposite=opposite)]
         rows += [(n, label, text == g.query, both_ends(g.query, text), a, fit.p_match - a, fit.cosine_gap)
                  for text, label, a, fit in zip(g.candidates, g.labels, p, fits)]
     group, label, verbatim, two_ends, p, p_gap, cosine_gap = (np.array(col) for col in zip(*rows))
