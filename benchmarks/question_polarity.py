@@ -32,8 +32,8 @@ from verirank.verifier import relevance_groups as rg
 
 def decisions(pipe: verirank.Pipeline, groups: list[Any], both_ways: bool) -> list[list[Decision]]:
     pipe.opposite_questions = both_ways
-    return [[h.decision for h in sorted(pipe.rerank(g.query, g.candidates, keep_rejected=True), key=lambda h: int(h.id))]
-            for g in groups]
+    hits = (pipe.rerank(g.query, g.candidates, keep_rejected=True) for g in groups)
+    return [[h.decision for h in sorted(found, key=lambda h: int(h.id))] for found in hits]
 
 
 def per_group(groups: list[Any], decided: list[list[Decision]]) -> dict[str, np.ndarray]:
@@ -75,8 +75,8 @@ def markdown(report: dict[str, Any]) -> str:
         for k in ("both_correct", "positives_accepted", "positives_rejected", "negatives_rejected",
                   "negatives_accepted"):
             a, b, d = r["one_way"][k], r["both_ways"][k], r["delta"][k]
-            lines.append(f"| {split} | {r['groups']} ({r['asked_both_ways']}) | {k.replace('_', ' ')} | {a['value']:.3f} | "
-                         f"{b['value']:.3f} | {d['value']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] |")
+            lines.append(f"| {split} | {r['groups']} ({r['asked_both_ways']}) | {k.replace('_', ' ')} | "
+                         f"{a['value']:.3f} | {b['value']:.3f} | {d['value']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] |")
     return "\n".join(lines) + "\n"
 
 

@@ -25,7 +25,8 @@ _PRONOUN_SUBJECTS = frozenset({"it", "he", "she", "they", "we", "i", "you", "thi
 
 def opposite_question(query: str, doc: Any) -> str | None:
     """``query`` asked the other way when it is a one-sentence yes/no question (question mark or
-    not) whose polarity one "not" sets, else None. ``doc`` is its spaCy parse (the same characters: offsets index ``query``).
+    not) whose polarity one "not" sets, else None. ``doc`` is its spaCy parse (of the same
+    characters: its offsets index ``query``).
 
     "Is breakfast included in the room price?" -> "Is breakfast not included in the room price?";
     "Did Brazil beat Germany?" -> "Did Brazil not beat Germany?"; "Isn't it free?" -> "Is it free?"

@@ -184,7 +184,8 @@ class CoalescingVerifier:
                settle: bool = True, opposite: Any = None) -> list[Any]:
         from verirank.verifier.runtime import VerifyJob
 
-        return self._verify(VerifyJob(query, list(candidates), mode, level, settle, opposite))  # type: ignore[no-any-return]
+        job = VerifyJob(query, list(candidates), mode, level, settle, opposite)
+        return self._verify(job)  # type: ignore[no-any-return]
 
     def logits(self, query: Any, candidates: Sequence[Any], mode: Any) -> Any:
         return self.inner.logits(query, candidates, mode)

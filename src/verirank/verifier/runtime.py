@@ -234,7 +234,8 @@ class NearMissVerifier:
                                                for i, (qs, c) in enumerate(zip(queries, candidates))]
 
     def verify(self, query: QueryStates, candidates: Sequence[Candidate], mode: Mode | str = Mode.RELEVANCE,
-               level: Level | str = Level.FULL, settle: bool = True, opposite: QueryStates | None = None) -> list[Verdict]:
+               level: Level | str = Level.FULL, settle: bool = True,
+               opposite: QueryStates | None = None) -> list[Verdict]:
         """Verdicts for ``query`` against each candidate, decided together (``settle``) unless told not to.
         In relevance mode ``opposite`` is the yes/no question asked the other way
         (``verirank.questions``): a candidate it accepts is accepted (``answered``)."""
@@ -263,8 +264,8 @@ class NearMissVerifier:
                 readings.append(self._verdicts(q, best[i : i + n], p, cats[i : i + n], maps[i : i + n], mode, level))
                 i += n
             verdicts = readings[0]
-            if len(readings) > 1:
-                verdicts = [answered(v, o, job.opposite.text) for v, o in zip(verdicts, readings[1])]  # type: ignore[union-attr]
+            if job.opposite is not None and len(readings) > 1:
+                verdicts = [answered(v, o, job.opposite.text) for v, o in zip(verdicts, readings[1])]
             out.append(self.settle(verdicts) if job.settle else verdicts)
         return out
 
