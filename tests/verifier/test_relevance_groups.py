@@ -14,7 +14,7 @@ from verirank.nearmiss._nlp import nlp  # noqa: E402
 from verirank.types import Category, NearMissPair  # noqa: E402
 from verirank.verifier import data as vdata  # noqa: E402
 from verirank.verifier.relevance_groups import (  # noqa: E402
-    direction_examples, exclusion_examples, question, question_examples,
+    direction_examples, exclusion_examples, opposite_question_examples, question, question_examples,
 )
 from verirank.errors import ConfigError  # noqa: E402
 from verirank.verifier.train import TrainConfig, calibrate, relevance_kind  # noqa: E402
@@ -159,6 +159,21 @@ def test_identity_groups_hold_each_question_against_its_own_negation():
         g.query for g in question_examples(pairs, held=held, identity=True) if g.source == "question_negation"}
 
 
+def test_question_groups_get_a_twin_asked_the_other_way_with_the_same_labels():
+    statement = "A man walks from the store to his car."
+    pairs = {"snli": [NearMissPair(anchor="A tall man walks from the store to his car.", text=statement, label=1,
+                                   category=Category.MATCH, source="snli")]}
+    groups = question_examples(pairs, held=set(), statements=True)
+    twins = opposite_question_examples(groups, held=set())
+    [asked] = [g for g in groups if g.source == "question"]
+    [twin] = twins  # the statement group is not a question: no twin
+    assert twin.query == "Does a man not walk from the store to his car?"
+    assert (twin.mode, twin.source) == (asked.mode, "question")
+    assert list(zip(twin.candidates, twin.labels, twin.categories)) == list(
+        zip(asked.candidates, asked.labels, asked.categories))
+    assert opposite_question_examples(groups, held={twin.query}) == []  # a held-out text never trains
+
+
 def test_direction_groups_set_a_route_against_its_swap_in_both_modes():
     route, swapped = "The night train to Vienna takes eleven hours.", "The night train from Vienna takes eleven hours."
     groups = direction_examples([route, "He wants to eat.", route], held=set())
@@ -176,7 +191,7 @@ def test_direction_groups_set_a_route_against_its_swap_in_both_modes():
 
 
 def test_question_identity_and_direction_groups_need_constraint_groups():
-    for switch in ("question_identity", "direction_groups"):
+    for switch in ("question_identity", "direction_groups", "question_opposites"):
         with pytest.raises(ConfigError, match="need constraint_groups"):
             TrainConfig(**{switch: True})
     with pytest.raises(ConfigError, match="direction_groups is false"):

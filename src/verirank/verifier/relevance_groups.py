@@ -15,6 +15,8 @@ kinds of groups add that, both built from training data only:
   (Breaking NLI's swapped nouns, colours and materials: "Is breakfast included?" vs "Lunch is
   included.") or with the roles or the direction swapped ("The dog chases the cat." for "Does the
   cat chase the dog?", "from Denver to Boston" for "from Boston to Denver") is a negative.
+  With ``question_opposites`` each question group also gets a twin asked the other way ("Is the
+  man not happy?"), with the same passages and labels.
 - **statement**: the same statement as the query itself, with the passages that state it (its
   premise, its synonym rewrites) as positives and the same negatives. Antonym rewrites and the
   negation are left out: they contradict a claim, so whether they are relevant to it is moot.
@@ -177,6 +179,24 @@ def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: 
         if statements and supports[statement] - {statement}:
             out.append(group(statement, "statement", sorted(supports[statement] - {statement}), statement))
     return out + (question_negation_examples(parsed, negated, held) if identity else [])
+
+
+def opposite_question_examples(groups: Iterable[vdata.Example], held: set[str]) -> list[vdata.Example]:
+    """A twin of every question group with its question asked the other way
+    (``questions.opposite_question``: "Is the man happy?" -> "Is the man not happy?") and the same
+    passages and labels: a passage answers both or neither, so the twin teaches that polarity."""
+    from verirank.nearmiss._nlp import nlp
+    from verirank.questions import opposite_question
+
+    asked = [ex for ex in groups if ex.source == "question"]
+    out = []
+    for ex, doc in zip(asked, nlp().pipe([ex.query for ex in asked], batch_size=256)):
+        opposite = opposite_question(ex.query, doc)
+        if opposite is None or opposite in held:
+            continue
+        out.append(vdata.Example(ex.mode, opposite, list(ex.candidates), list(ex.labels), list(ex.categories),
+                                 source=ex.source))
+    return out
 
 
 def question_negation_examples(parsed: dict[str, Any], negated: dict[str, str], held: set[str]) -> list[vdata.Example]:

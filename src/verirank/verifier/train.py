@@ -74,6 +74,7 @@ class TrainConfig:
     question_swaps: tuple[str, ...] = ("role_reversal", "binding")  # verifier.swaps rules that break a question
     question_negations: bool = False  # a question's statement negated answers it too (a positive)
     statement_groups: bool = False  # also the statement itself as the query (needs constraint_groups)
+    question_opposites: bool = False  # each question group twinned with its question asked the other way
     # identity groups of each question against its own negation (source "question_negation")
     question_identity: bool = False
     # route sentences against their direction swaps: relevance kind "direction", identity source "directions"
@@ -100,8 +101,8 @@ class TrainConfig:
             if (self.relevance_weights or {}).get(kind) and not getattr(self, switch):
                 raise ConfigError(f"relevance_weights gives {kind} groups a share, but {switch} is false; "
                                   f"set {switch}: true or drop that weight")
-        if (self.question_identity or self.direction_groups) and not self.constraint_groups:
-            raise ConfigError("question_identity and direction_groups need constraint_groups: true "
+        if (self.question_identity or self.direction_groups or self.question_opposites) and not self.constraint_groups:
+            raise ConfigError("question_identity, question_opposites and direction_groups need constraint_groups: true "
                               "(they are built with the question groups)")
 
     def to_json(self) -> dict[str, Any]:

@@ -203,6 +203,8 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
     relevance = vdata.MODE_INDEX["relevance"]
     identity = [ex for ex in groups if ex.mode != relevance]
     q_train, q_dev = vdata.split_dev([ex for ex in groups if ex.mode == relevance], cfg.dev_fraction, cfg.seed)
+    if cfg.question_opposites:  # each twin on its question's side of the split
+        q_train, q_dev = (part + rg.opposite_question_examples(part, held) for part in (q_train, q_dev))
     report(f"question, statement and direction groups: {len(q_train)} train, {len(q_dev)} dev "
            f"({sum(ex.labels.count(0) for ex in q_train + q_dev)} constraint-violating passages); "
            f"identity groups beside them: {len(identity)}")
