@@ -15,6 +15,8 @@ kinds of groups add that, both built from training data only:
   (Breaking NLI's swapped nouns, colours and materials: "Is breakfast included?" vs "Lunch is
   included.") or with the roles or the direction swapped ("The dog chases the cat." for "Does the
   cat chase the dog?", "from Denver to Boston" for "from Boston to Denver") is a negative.
+  With a WordNet lexicon (``verifier.lexicon``) each statement also gets a sister-noun rewrite
+  ("Lunch is included.": a negative) and an antonym rewrite ("Breakfast is excluded.": an answer).
   With ``question_opposites`` each question group also gets a twin asked the other way ("Is the
   man not happy?"), with the same passages and labels.
 - **statement**: the same statement as the query itself, with the passages that state it (its
@@ -104,11 +106,14 @@ def question(doc: Any) -> str | None:
 
 def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: set[str],
                       categories: Sequence[str] = QUESTION_SWAPS, negations: bool = True,
-                      statements: bool = False, identity: bool = False) -> list[vdata.Example]:
+                      statements: bool = False, identity: bool = False, lexicon: Any = None,
+                      seed: int = 0) -> list[vdata.Example]:
     """Relevance groups of questions made from human statements (see the module docstring); with
     ``negations`` a statement's negation answers its question; with ``statements`` also the
     statement groups; with ``identity`` also identity groups of each question against its negation
-    (source ``question_negation``).
+    (source ``question_negation``); with a ``lexicon`` (``verifier.lexicon.WordNet``) also each
+    statement's WordNet rewrites (a sister noun, an antonym; drawn with ``seed``), filed as
+    Breaking NLI's one-word rewrites are.
 
     ``pairs_by_source``: the ``train`` splits of snli / breaking_nli (``trainset``'s
     convention: anchor = premise, label 1 = entailment). ``held``: texts of held-out splits.
@@ -137,6 +142,12 @@ def question_examples(pairs_by_source: dict[str, Sequence[NearMissPair]], held: 
                 supports.setdefault(p.text, set()).add(p.anchor)
     found = [s for s in supports if s not in held and 3 <= len(s.split()) <= 30]
     parsed = dict(zip(found, nlp().pipe(found, batch_size=256)))
+    if lexicon is not None:
+        from verirank.verifier.lexicon import rewrites, vocabulary_of
+
+        vocabulary, rng = vocabulary_of(parsed.values()), random.Random(seed)
+        antonyms += [(statement, text) for statement, doc in parsed.items()
+                     for text in rewrites(doc, lexicon, vocabulary, rng) if text not in held]
     for statement, rewrite in antonyms:  # "woman" -> "man", "little girl" -> "big girl" change who;
         doc = parsed.get(statement)     # "is happy" -> "is sad" changes the answer
         word = _replaced(doc, rewrite) if doc is not None else None

@@ -75,6 +75,9 @@ class TrainConfig:
     question_negations: bool = False  # a question's statement negated answers it too (a positive)
     statement_groups: bool = False  # also the statement itself as the query (needs constraint_groups)
     question_opposites: bool = False  # each question group twinned with its question asked the other way
+    # WordNet 3.0 directory (verifier.lexicon; fetched there if empty): one-word rewrites of the question
+    # statements, a sister noun (a negative) and an antonym (an answer); None: Breaking NLI's only
+    wordnet: str | None = None
     # identity groups of each question against its own negation (source "question_negation")
     question_identity: bool = False
     # route sentences against their direction swaps: relevance kind "direction", identity source "directions"
@@ -101,8 +104,10 @@ class TrainConfig:
             if (self.relevance_weights or {}).get(kind) and not getattr(self, switch):
                 raise ConfigError(f"relevance_weights gives {kind} groups a share, but {switch} is false; "
                                   f"set {switch}: true or drop that weight")
-        if (self.question_identity or self.direction_groups or self.question_opposites) and not self.constraint_groups:
-            raise ConfigError("question_identity, question_opposites and direction_groups need constraint_groups: true "
+        if (self.question_identity or self.direction_groups or self.question_opposites or self.wordnet) \
+                and not self.constraint_groups:
+            raise ConfigError("question_identity, question_opposites, wordnet and direction_groups need constraint_groups: "
+                              "true "
                               "(they are built with the question groups)")
 
     def to_json(self) -> dict[str, Any]:

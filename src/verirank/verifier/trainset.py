@@ -194,9 +194,15 @@ def build_constraint_relevance(cfg: Any, ict_train: Sequence[vdata.Example], ict
     sources = cfg.identity_sources if cfg.direction_groups else [n for n in rg.QUESTION_SOURCES if n in cfg.identity_sources]
     pairs = {name: [p for p in load_source(name, "train", cfg.data_root) if p.anchor not in held and p.text not in held]
              for name in sources}  # direction groups read every human set, questions only QUESTION_SOURCES
+    lexicon = None
+    if cfg.wordnet:
+        from verirank.verifier.lexicon import ensure
+
+        lexicon = ensure(cfg.wordnet)
     groups = rg.question_examples({name: pairs[name] for name in rg.QUESTION_SOURCES if name in pairs}, held,
                                   cfg.question_swaps, negations=cfg.question_negations,
-                                  statements=cfg.statement_groups, identity=cfg.question_identity)
+                                  statements=cfg.statement_groups, identity=cfg.question_identity,
+                                  lexicon=lexicon, seed=cfg.seed)
     if cfg.direction_groups:
         texts = [t for ps in pairs.values() for p in ps for t in (p.anchor, p.text)]
         groups += rg.direction_examples(texts + corpus_sentences(cfg), held)
