@@ -156,9 +156,7 @@ def vocabulary_of(docs: Any) -> set[str]:
 
 def ensure(directory: str | Path) -> WordNet:
     """A ``WordNet`` over ``directory``, fetched there first if it is empty."""
-    if not (Path(directory) / "data.noun").exists():
-        fetch(directory)
-    return WordNet(directory)
+    return WordNet(fetch(directory))
 
 
 __all__ = ["WordNet", "ensure", "fetch", "rewrites", "vocabulary_of"]
